@@ -1,0 +1,329 @@
+// The `rollout-lens` command line over extension/core.
+//   rollout-lens summary PATH… [--json] [--image-root DIR]…
+//   rollout-lens show PATH --record N [--json] [--image-root DIR]…
+
+import * as fs from 'fs';
+import * as path from 'path';
+import fg from 'fast-glob';
+import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
+import { detectFormatOfFile } from './core/formats/detect';
+import { errorMessage, openRolloutLensJsonl } from './core/formats/rolloutLensJsonl';
+import { Summary, SummaryError, summarizeFiles } from './core/summary';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const defaultIo: CliIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};
+
+export const USAGE = `Usage:
+  rollout-lens summary PATH... [--json] [--image-root DIR]...
+  rollout-lens show PATH --record N [--json] [--image-root DIR]...
+  rollout-lens --help
+
+PATH is a rollout-lens JSONL file or a folder (searched for **/*.rollouts.jsonl and other
+rollout-lens JSONL files, node_modules excluded).
+
+  --json            stable JSON on stdout (see docs/format-and-cli.md)
+  --record N        0-based record index (records are the readable lines, in file order)
+  --image-root DIR  where to look for logged image paths missing on this machine, matched by
+                    trailing path segments (repeatable)
+
+Problems are written to stderr as file:line: message. The exit code is non-zero only when
+nothing could be read.
+`;
+
+interface Args {
+  command: string | null;
+  paths: string[];
+  json: boolean;
+  record: number | null;
+  imageRoots: string[];
+  help: boolean;
+}
+
+function parseArgs(argv: string[]): Args | string {
+  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string | null => (inline !== undefined ? inline : i + 1 < argv.length ? argv[++i] : null);
+    if (flag === '--help' || flag === '-h') a.help = true;
+    else if (flag === '--json') a.json = true;
+    else if (flag === '--record') {
+      const v = value();
+      if (v === null || !/^\d+$/.test(v)) return `--record needs a record index (0, 1, …), got ${v ?? 'nothing'}`;
+      a.record = Number(v);
+    } else if (flag === '--image-root') {
+      const v = value();
+      if (v === null) return '--image-root needs a folder';
+      a.imageRoots.push(path.resolve(v));
+    } else if (arg.startsWith('-') && arg !== '-') return `unknown option ${arg}`;
+    else if (a.command === null) a.command = arg;
+    else a.paths.push(arg);
+  }
+  return a;
+}
+
+/** Run the command line; returns the exit code. */
+export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  const args = parseArgs(argv);
+  if (typeof args === 'string') {
+    io.err(`rollout-lens: ${args}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (args.command === null) {
+    io.err(USAGE);
+    return 2;
+  }
+  if (args.command !== 'summary' && args.command !== 'show') {
+    io.err(`rollout-lens: unknown command ${args.command}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.paths.length === 0) {
+    io.err(`rollout-lens: ${args.command} needs a PATH\n\n${USAGE}`);
+    return 2;
+  }
+  return args.command === 'summary' ? summaryCommand(args, io) : showCommand(args, io);
+}
+
+/** Files and folders → log files (folders searched with fast-glob), plus problems found on the way. */
+export async function collectLogs(paths: string[]): Promise<{ files: string[]; errors: SummaryError[] }> {
+  const files: string[] = [];
+  const errors: SummaryError[] = [];
+  for (const p of paths) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(p);
+    } catch {
+      errors.push({ file: p, line: 0, message: 'no such file or folder', severity: 'error' });
+      continue;
+    }
+    if (stat.isDirectory()) {
+      const found = await fg('**/*.jsonl', { cwd: p, ignore: ['**/node_modules/**'], onlyFiles: true, followSymbolicLinks: false });
+      const logs = found
+        .sort()
+        .map((rel) => path.join(p, rel))
+        .filter((f) => detectFormatOfFile(f) !== null);
+      if (logs.length === 0) errors.push({ file: p, line: 0, message: 'no rollout-lens JSONL logs in this folder', severity: 'error' });
+      files.push(...logs);
+    } else if (detectFormatOfFile(p) !== null) files.push(p);
+    else errors.push({ file: p, line: 0, message: 'not a rollout-lens JSONL log (format not recognised)', severity: 'error' });
+  }
+  return { files: [...new Set(files)], errors };
+}
+
+export function formatIssue(i: { file: string; line: number; message: string; severity?: string }): string {
+  const where = i.line > 0 ? `${i.file}:${i.line}` : i.file;
+  return `${where}: ${i.severity === 'warning' ? 'warning: ' : ''}${i.message}`;
+}
+
+async function summaryCommand(args: Args, io: CliIo): Promise<number> {
+  const { files, errors } = await collectLogs(args.paths);
+  const summary = await summarizeFiles(files, { imageRoots: args.imageRoots });
+  summary.errors = [...errors, ...summary.errors];
+  for (const e of summary.errors) io.err(formatIssue(e) + '\n');
+  io.out(args.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
+  const nothing = summary.files.length === 0 || (summary.records === 0 && summary.errors.some((e) => e.severity === 'error'));
+  return nothing ? 1 : 0;
+}
+
+async function showCommand(args: Args, io: CliIo): Promise<number> {
+  if (args.record === null) {
+    io.err(`rollout-lens: show needs --record N\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.paths.length !== 1) {
+    io.err(`rollout-lens: show takes one PATH, got ${args.paths.length}\n`);
+    return 2;
+  }
+  const { files, errors } = await collectLogs(args.paths);
+  for (const e of errors) io.err(formatIssue(e) + '\n');
+  if (files.length !== 1) {
+    if (files.length > 1) io.err(`${args.paths[0]}: holds ${files.length} logs; pass one of them:\n${files.map((f) => `  ${f}\n`).join('')}`);
+    return 1;
+  }
+  const file = files[0];
+  let log;
+  try {
+    log = await openRolloutLensJsonl(file, { imageRoots: args.imageRoots });
+  } catch (e) {
+    io.err(`${file}: cannot read: ${errorMessage(e)}\n`);
+    return 1;
+  }
+  try {
+    if (args.record >= log.recordCount) {
+      for (const i of log.issues) io.err(formatIssue(i) + '\n');
+      io.err(`${file}: no record ${args.record}: the log has ${log.recordCount} readable records (0-based)\n`);
+      return 1;
+    }
+    const { rollout, issues } = log.read(args.record);
+    for (const i of issues) io.err(formatIssue(i) + '\n');
+    if (!rollout) return 1;
+    const line = log.lineOf(args.record);
+    io.out(args.json ? JSON.stringify(showJson(file, line, rollout, issues), null, 2) + '\n' : renderRollout(file, args.record, rollout));
+    return 0;
+  } finally {
+    log.close();
+  }
+}
+
+// ---- JSON shapes (stable; documented in docs/format-and-cli.md) ----
+
+export interface ShowJson {
+  file: string;
+  line: number;
+  record: Record<string, unknown>;
+  issues: Array<{ file: string; line: number; message: string; severity: 'error' | 'warning' }>;
+}
+
+export function showJson(file: string, line: number, r: Rollout, issues: LogIssue[]): ShowJson {
+  const record: Record<string, unknown> = { step: r.step, groupId: r.groupId, indexInGroup: r.indexInGroup };
+  if (r.sampleId !== undefined) record.sampleId = r.sampleId;
+  record.prompt = { text: r.prompt.text, images: r.prompt.images.map(imageJson) };
+  record.completion = r.completion;
+  if (r.answer !== undefined) record.answer = r.answer;
+  const reference: Record<string, unknown> = {};
+  if (r.reference.answer !== undefined) reference.answer = r.reference.answer;
+  reference.boxes = r.reference.boxes.map(boxJson);
+  record.reference = reference;
+  record.predicted = r.predicted.map(boxJson);
+  record.rewards = r.rewards;
+  record.reward = r.reward;
+  record.advantage = r.advantage;
+  record.advantageSource = r.advantageSource;
+  if (r.verdict) record.verdict = r.verdict;
+  record.generatedImages = r.generatedImages.map(imageJson);
+  record.extra = r.extra;
+  return { file, line, record, issues: issues.map((i) => ({ file: i.file, line: i.line, message: i.message, severity: i.severity })) };
+}
+
+function imageJson(im: ImageRef): Record<string, unknown> {
+  const o: Record<string, unknown> = { path: im.path, resolved: im.resolved ?? null, width: im.width ?? null, height: im.height ?? null };
+  if (im.inputWidth !== undefined) o.inputWidth = im.inputWidth;
+  if (im.inputHeight !== undefined) o.inputHeight = im.inputHeight;
+  if (im.orientation !== undefined) o.orientation = im.orientation;
+  return o;
+}
+
+function boxJson(b: Box): Record<string, unknown> {
+  const o: Record<string, unknown> = { box: b.box, raw: b.raw, label: b.label ?? null, frame: b.frame };
+  if (b.frameAssumed) o.frameAssumed = true;
+  if (b.span) o.span = b.span;
+  if (b.part) o.part = b.part;
+  if (b.imageIndex !== undefined) o.imageIndex = b.imageIndex;
+  return o;
+}
+
+// ---- human output ----
+
+function num(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, '');
+}
+
+function fmtCoords(b: readonly number[]): string {
+  return `[${b.map((n) => (Number.isInteger(n) ? String(n) : n.toFixed(1))).join(', ')}]`;
+}
+
+export function renderSummary(s: Summary): string {
+  const lines: string[] = [];
+  lines.push(`format   ${s.format ?? '(nothing read)'}`);
+  lines.push(`files    ${s.files.length}${s.files.length > 0 && s.files.length <= 5 ? `  (${s.files.join(', ')})` : ''}`);
+  lines.push(`records  ${s.records}`);
+  lines.push(`groups   ${s.groups}${s.zeroVarianceGroups > 0 ? `  (${s.zeroVarianceGroups} with zero reward variance)` : ''}`);
+  lines.push(`steps    ${s.steps ? `${s.steps.min}–${s.steps.max} (${s.steps.count} distinct)` : '-'}`);
+  const names = Object.keys(s.rewards);
+  if (names.length === 0) lines.push('rewards  -');
+  else {
+    const w = Math.max(...names.map((n) => n.length));
+    lines.push('rewards  name' + ' '.repeat(Math.max(1, w - 3)) + ' mean      count');
+    for (const n of names) {
+      const r = s.rewards[n];
+      lines.push(`         ${n.padEnd(w)}  ${num(r.mean).padEnd(9)} ${r.count}`);
+    }
+  }
+  const errs = s.errors.filter((e) => e.severity === 'error').length;
+  const warns = s.errors.length - errs;
+  lines.push(`issues   ${s.errors.length === 0 ? 'none' : `${errs} errors, ${warns} warnings (listed on stderr)`}`);
+  return lines.join('\n') + '\n';
+}
+
+export function renderRollout(file: string, index: number, r: Rollout): string {
+  const out: string[] = [];
+  out.push(`${file}:${r.source.line}  record ${index}`);
+  out.push(`step ${r.step}  group ${r.groupId}  #${r.indexInGroup}${r.sampleId !== undefined ? `  sample ${r.sampleId}` : ''}`);
+  out.push('');
+  out.push('prompt:');
+  out.push(indent(r.prompt.text || '(no text)'));
+  r.prompt.images.forEach((im, i) => out.push(`image ${i}: ${describeImage(im)}`));
+  r.generatedImages.forEach((im, i) => out.push(`generated image ${i}: ${describeImage(im)}`));
+  out.push('');
+  out.push('completion:');
+  out.push(indent(r.completion));
+  out.push('');
+  if (r.answer !== undefined) out.push(`answer: ${r.answer}`);
+  if (r.reference.answer !== undefined) out.push(`reference answer: ${r.reference.answer}`);
+  if (r.reference.boxes.length > 0) {
+    out.push('reference boxes (original pixels):');
+    for (const b of r.reference.boxes) out.push(`  ${describeBox(b)}`);
+  }
+  if (r.predicted.length > 0) {
+    out.push('predicted boxes (original pixels):');
+    for (const b of r.predicted) out.push(`  ${describeBox(b)}`);
+  }
+  const rw = Object.entries(r.rewards).map(([k, v]) => `${k} ${v === null ? 'null' : num(v)}`);
+  out.push(`rewards: ${rw.length > 0 ? rw.join('  ') : '-'}`);
+  out.push(`reward: ${r.reward === null ? '-' : num(r.reward)}   advantage: ${r.advantage === null ? '-' : `${num(r.advantage)} (${r.advantageSource})`}`);
+  if (r.verdict) {
+    const v = r.verdict;
+    out.push(`verdict: ${v.label} (${v.source}${v.confidence !== undefined ? `, ${num(v.confidence)}` : ''})${v.rationale ? ` — ${v.rationale}` : ''}`);
+  }
+  const extraKeys = Object.keys(r.extra);
+  if (extraKeys.length > 0) out.push(`extra: ${JSON.stringify(r.extra)}`);
+  return out.join('\n') + '\n';
+}
+
+function describeImage(im: ImageRef): string {
+  const size = im.width !== undefined && im.height !== undefined ? `${im.width}×${im.height}` : 'size unknown';
+  const input = im.inputWidth !== undefined ? `, model input ${im.inputWidth}×${im.inputHeight}` : '';
+  const orient = im.orientation !== undefined && im.orientation !== 1 ? `, EXIF orientation ${im.orientation}` : '';
+  return `${im.path} → ${im.resolved ?? '(not found)'} (${size}${input}${orient})`;
+}
+
+function describeBox(b: Box): string {
+  const parts = [fmtCoords(b.box)];
+  if (b.label !== undefined) parts.push(JSON.stringify(b.label));
+  const where: string[] = [];
+  if (b.frame !== 'original') where.push(`${b.frame} ${fmtCoords(b.raw)}`);
+  if (b.frameAssumed) where.push('frame assumed');
+  if (b.part) where.push(b.part);
+  if (b.span) where.push(`chars ${b.span[0]}–${b.span[1]}`);
+  return parts.join(' ') + (where.length > 0 ? `  (${where.join(', ')})` : '');
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`rollout-lens: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,102 @@
+// The canonical model of Rollout Lens. Pure TypeScript: no `vscode`, no DOM.
+// Every log reader maps its format into these types and records what it could not know.
+
+/** x1, y1, x2, y2 with x1 <= x2 and y1 <= y2 once normalised. */
+export type BoxCoords = [number, number, number, number];
+
+/**
+ * The coordinate frame a box was written in.
+ * - `original`: pixels of the image file as stored on disk (what the viewer draws on)
+ * - `model-input`: pixels of the image after the processor resized it (Qwen2.5-VL smart_resize)
+ * - `norm1000`: integers in [0, 1000) (Qwen2-VL, InternVL, Qwen3-VL)
+ * - `norm1`: floats in [0, 1]
+ */
+export type FrameKind = 'original' | 'model-input' | 'norm1000' | 'norm1';
+
+export type TracePart = 'think' | 'answer' | 'other';
+
+export interface Box {
+  /** Coordinates in original-image pixels (what is drawn). */
+  box: BoxCoords;
+  /** Coordinates exactly as written in the log, in `frame`. */
+  raw: BoxCoords;
+  /** The frame `raw` was written in. */
+  frame: FrameKind;
+  /** True when the frame was assumed rather than known from the log. */
+  frameAssumed?: boolean;
+  label?: string;
+  /** Character span [start, end) of the box mention in the completion text (predicted boxes only). */
+  span?: [number, number];
+  /** Which part of the trace the mention is in (predicted boxes only). */
+  part?: TracePart;
+  /** Which prompt image the box refers to (0 when there is one). */
+  imageIndex?: number;
+}
+
+export interface ImageRef {
+  /** The path as logged. */
+  path: string;
+  /** The path on this machine, when it could be found (absolute). */
+  resolved?: string;
+  /** Original image size in pixels, from the log or read from the file header. */
+  width?: number;
+  height?: number;
+  /** The model-input size (after the processor's resize), when logged. */
+  inputWidth?: number;
+  inputHeight?: number;
+  /** EXIF orientation tag (1 = default) when the file header was read. */
+  orientation?: number;
+}
+
+export type VerdictLabel = 'supported' | 'unsupported' | 'contradicted' | 'unknown';
+
+export interface Verdict {
+  label: VerdictLabel;
+  source: string;
+  confidence?: number;
+  rationale?: string;
+}
+
+/** Where a record came from: file and 1-based line number. */
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+export type AdvantageSource = 'logged' | 'recomputed';
+
+export interface Rollout {
+  step: number;
+  groupId: string;
+  indexInGroup: number;
+  /** Stable sample identity when the log carries one (dataset id, problem id). */
+  sampleId?: string;
+  prompt: { text: string; images: ImageRef[] };
+  completion: string;
+  /** Extracted final answer (`<answer>…</answer>` content), when present. */
+  answer?: string;
+  reference: { answer?: string; boxes: Box[] };
+  predicted: Box[];
+  rewards: Record<string, number | null>;
+  reward: number | null;
+  advantage: number | null;
+  advantageSource: AdvantageSource | null;
+  verdict?: Verdict;
+  generatedImages: ImageRef[];
+  extra: Record<string, unknown>;
+  source: SourceRef;
+}
+
+/** A problem found while reading a log: always names the file and the 1-based line. */
+export interface LogIssue {
+  file: string;
+  line: number;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export interface StepRange {
+  min: number;
+  max: number;
+  count: number;
+}

@@ -1,0 +1,35 @@
+import * as vscode from 'vscode';
+import { randomBytes } from 'crypto';
+
+/**
+ * The inspector's HTML shell: a strict CSP with a fresh nonce per render, no inline script or
+ * style, one esm bundle and one stylesheet from the extension's dist/webview folder.
+ */
+export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+  const nonce = randomBytes(18).toString('base64');
+  const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.js'));
+  const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.css'));
+  const csp = [
+    "default-src 'none'",
+    `img-src ${webview.cspSource} blob: data:`,
+    `style-src ${webview.cspSource}`,
+    `font-src ${webview.cspSource}`,
+    `script-src 'nonce-${nonce}'`,
+  ].join('; ');
+  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>${esc(title)}</title>
+</head>
+<body>
+<div id="app" role="application" aria-label="Rollout Inspector"><p class="loading">Indexing the log…</p></div>
+<script type="module" nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+}

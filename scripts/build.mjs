@@ -1,0 +1,49 @@
+// One esbuild script for every bundle (reference: vscode-engineering.md §3):
+//   dist/extension.js  cjs/node, `vscode` and `onnxruntime-node` external (native, loaded lazily)
+//   dist/cli.js        cjs/node, the `rollout-lens` command line
+//   dist/demo.js       cjs/node, the demo workspace generator
+//   dist/webview/*.js  one esm bundle per webview panel (browser)
+// and `tsc` for the unit/e2e test code (out/), which also type-checks everything.
+//   node scripts/build.mjs [--watch] [--production] [--no-tsc]
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const runTsc = !process.argv.includes('--no-tsc');
+
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root };
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node'] };
+const targets = [
+  { ...node, entryPoints: ['extension/main.ts'], outfile: 'dist/extension.js' },
+  { ...node, entryPoints: ['extension/cli.ts'], outfile: 'dist/cli.js' },
+  { ...node, entryPoints: ['extension/demo/generate.ts'], outfile: 'dist/demo.js' },
+  { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/inspector/main.ts'], outfile: 'dist/webview/inspector.js' },
+];
+
+function copyMedia() {
+  mkdirSync(path.join(root, 'dist/webview'), { recursive: true });
+  copyFileSync(path.join(root, 'media/inspector.css'), path.join(root, 'dist/webview/inspector.css'));
+}
+
+const t0 = Date.now();
+if (watch) {
+  for (const t of targets) {
+    const ctx = await esbuild.context(t);
+    await ctx.watch();
+  }
+  copyMedia();
+  console.log('watching… (types: run `npm run typecheck`)');
+} else {
+  await Promise.all(targets.filter((t) => existsSync(path.join(root, t.entryPoints[0]))).map((t) => esbuild.build(t)));
+  copyMedia();
+  if (runTsc) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+    execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'webview/tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  }
+  console.log(`build done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,82 @@
+// Runs in the real extension host (code-server): the extension's API, commands, tree and custom editor.
+import * as assert from 'assert';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { RolloutLensApi } from '../../../extension/main';
+
+const EXT_ID = 'rollout-lens.rollout-lens';
+
+async function api(): Promise<RolloutLensApi> {
+  const ext = vscode.extensions.getExtension<RolloutLensApi>(EXT_ID);
+  assert.ok(ext, `extension ${EXT_ID} is not loaded`);
+  return ext.activate();
+}
+
+function logUri(): vscode.Uri {
+  const ws = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(ws, 'no workspace folder');
+  return vscode.Uri.joinPath(ws.uri, 'runs', 'grpo-demo', 'rollouts', 'train.rollouts.jsonl');
+}
+
+function waitFor<T>(event: vscode.Event<T>, pred: (v: T) => boolean, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { d.dispose(); reject(new Error(`timed out waiting for ${what}`)); }, ms);
+    const d = event((v) => { if (pred(v)) { clearTimeout(t); d.dispose(); resolve(v); } });
+  });
+}
+
+describe('Rollout Lens in a real VS Code', () => {
+  it('activates and registers its commands', async () => {
+    await api();
+    const cmds = await vscode.commands.getCommands(true);
+    for (const c of ['rolloutLens.openLog', 'rolloutLens.refreshRuns']) assert.ok(cmds.includes(c), `missing command ${c}`);
+  });
+
+  it('the Runs tree lists the demo run with its log and checkpoints', async () => {
+    const { runs } = await api();
+    const roots = await runs.getChildren();
+    const run = roots.find((n) => n.kind === 'run' && n.run.name === 'grpo-demo');
+    assert.ok(run, `runs found: ${JSON.stringify(roots.map((n) => runs.getTreeItem(n).label))}`);
+    const children = await runs.getChildren(run);
+    const labels = children.map((n) => String(runs.getTreeItem(n).label));
+    assert.ok(labels.includes('train.rollouts.jsonl'), labels.join(', '));
+    assert.ok(labels.includes('checkpoint-100') && labels.includes('checkpoint-200'), labels.join(', '));
+    const logItem = runs.getTreeItem(children.find((n) => n.kind === 'log')!);
+    assert.strictEqual(logItem.command?.command, 'rolloutLens.openLogFromTree');
+  });
+
+  it('opening a *.rollouts.jsonl (as the Explorer does) shows the inspector and answers the first group', async () => {
+    const { inspector } = await api();
+    const created = waitFor(inspector.onDidCreateSession, () => true, 30_000, 'an inspector session');
+    await vscode.commands.executeCommand('vscode.open', logUri());
+    const session = await created;
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(tab?.input instanceof vscode.TabInputCustom, 'active tab is not a custom editor');
+    assert.strictEqual((tab.input as vscode.TabInputCustom).viewType, 'rolloutLens.inspector');
+    const group = session.lastGroup ?? await waitFor(session.onDidAnswer, () => true, 30_000, 'the first group');
+    assert.strictEqual(group.groupIndex, 0);
+    assert.ok(group.rollouts.length >= 2, 'a group has several completions');
+    const r = group.rollouts[0]!;
+    assert.ok(r.images[0]?.url, 'the image resolves to a webview URL');
+    assert.ok(r.gt.length > 0, 'ground-truth boxes present');
+    assert.ok(r.rewards.some((x) => x.name === 'accuracy'), 'rewards by name');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('never writes to the log it shows', async () => {
+    const fs = await import('fs');
+    const p = logUri().fsPath;
+    const before = fs.statSync(p);
+    const { inspector } = await api();
+    const created = waitFor(inspector.onDidCreateSession, () => true, 30_000, 'an inspector session');
+    await vscode.commands.executeCommand('vscode.openWith', logUri(), 'rolloutLens.inspector');
+    const session = await created;
+    if (!session.lastGroup) await waitFor(session.onDidAnswer, () => true, 30_000, 'a group');
+    const after = fs.statSync(p);
+    assert.strictEqual(after.mtimeMs, before.mtimeMs);
+    assert.strictEqual(after.size, before.size);
+    const siblings = fs.readdirSync(path.dirname(p));
+    assert.deepStrictEqual(siblings.filter((f) => !f.endsWith('.rollouts.jsonl')), [], 'no sidecar written next to the log');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});

@@ -1,0 +1,141 @@
+// End-to-end: the extension in a real VS Code (code-server CS_VERSION), on the generated demo workspace.
+// 1. the extension-host suite (test/e2e/ext) runs in the real extension host and writes its result file;
+// 2. a user's path through the UI: command palette → Open Rollout Log… → the inspector webview with the
+//    image, boxes and rewards; keyboard navigation; the Runs view in the activity bar. Screenshots are
+//    kept under test-output/e2e-<version>/.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { CodeServer, CS_VERSION, OUTPUT, REPO, ensureCodeServer, ensureDir, launchBrowser, openWorkbench, runCommand, webviewFrame } from './harness';
+import { openRolloutLensJsonl } from '../../extension/core/formats/rolloutLensJsonl';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const demo = require(path.join(REPO, 'dist', 'demo.js')) as { generateDemoWorkspace(out: string): { logFile: string } };
+
+describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
+  this.timeout(180_000);
+  let server: CodeServer;
+  let browser: Browser;
+  let workspace: string;
+  let logFile: string;
+  const resultFile = path.join(os.tmpdir(), `rl-ext-result-${process.pid}.json`);
+
+  before(async () => {
+    ensureDir(OUTPUT);
+    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-ws-'));
+    logFile = demo.generateDemoWorkspace(workspace).logFile;
+    server = new CodeServer(ensureCodeServer(), { workspace, env: { ROLLOUT_LENS_TEST_RESULT: resultFile } });
+    await server.start();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    fs.rmSync(workspace, { recursive: true, force: true });
+    fs.rmSync(resultFile, { force: true });
+  });
+
+  async function newPage(): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (e) => console.log('    [pageerror]', e.message.slice(0, 300)));
+    return page;
+  }
+
+  it('runs the extension-host suite in the real extension host', async () => {
+    fs.rmSync(resultFile, { force: true });
+    const page = await newPage();
+    let exitCode: number | undefined;
+    await page.exposeFunction('codeAutomationExit', (code: number) => { exitCode = code; });
+    await page.exposeFunction('codeAutomationLog', () => undefined);
+    await openWorkbench(page, server.url({ devPath: REPO, testsPath: path.join(REPO, 'out', 'test', 'e2e', 'ext', 'index.js') }));
+    const deadline = Date.now() + 150_000;
+    let result: { passed: number; failed: number; failures: string[]; done: boolean } | undefined;
+    while (Date.now() < deadline) {
+      if (fs.existsSync(resultFile)) {
+        result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+        if (result?.done) break;
+      }
+      await page.waitForTimeout(500);
+    }
+    await page.screenshot({ path: path.join(OUTPUT, 'extension-host.png') });
+    await page.close();
+    assert.ok(result, 'the extension-host suite never wrote its result file');
+    assert.ok(result.done, `the extension-host suite did not finish (exit code ${exitCode}); so far ${JSON.stringify(result)}`);
+    assert.deepStrictEqual(result.failures, []);
+    assert.ok(result.passed >= 4, `only ${result.passed} extension-host tests passed`);
+  });
+
+  it('opens the demo log from the command palette and shows image, boxes, completion and rewards', async () => {
+    const log = await openRolloutLensJsonl(logFile);
+    const g0 = log.groups[0]!;
+    const first = log.read(g0.records[0]!).rollout!;
+    const second = log.read(g0.records[1]!).rollout!;
+    log.close();
+
+    const page = await newPage();
+    await openWorkbench(page, server.url({ devPath: REPO }));
+    await runCommand(page, 'Rollout Lens: Open Rollout Log…');
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.rollouts.jsonl' }).first();
+    await pick.waitFor({ timeout: 30_000 });
+    await pick.click();
+
+    const wv = webviewFrame(page);
+    await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
+    await wv.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
+    assert.strictEqual(await wv.locator('.box-gt').count(), first.reference.boxes.length, 'ground-truth boxes drawn');
+    assert.strictEqual(await wv.locator('.box-pred').count(), first.predicted.length, 'predicted boxes drawn');
+    assert.ok(first.reference.boxes.length > 0);
+    for (const [name, value] of Object.entries(first.rewards)) {
+      const chip = wv.locator(`.reward-chip[data-reward="${name}"] .chip-value`);
+      assert.strictEqual(await chip.textContent(), value === null ? '—' : value.toFixed(2), `reward ${name}`);
+    }
+    assert.strictEqual(await wv.locator('#reward-total .chip-value').textContent(), first.reward!.toFixed(2));
+    const text = await wv.locator('#completion').textContent();
+    assert.strictEqual(text, first.completion, 'the completion is shown verbatim, as text');
+    assert.strictEqual(await wv.locator('.mention').count() >= first.predicted.length, true, 'box mentions highlighted');
+    // The image really is drawn (not a broken image).
+    const natural = await wv.locator('.stage img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
+    assert.ok(natural > 0, 'image decoded');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(OUTPUT, 'inspector.png') });
+
+    // keyboard: next completion (j), next group (n), next step (])
+    await wv.locator('#completion').click();
+    await page.keyboard.press('j');
+    await wv.locator('#position').filter({ hasText: 'completion 2/' }).waitFor({ timeout: 10_000 });
+    assert.strictEqual(await wv.locator('.box-pred').count(), second.predicted.length);
+    await page.keyboard.press('n');
+    await wv.locator('#position').filter({ hasText: `group 2/${log.groups.length}` }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press(']');
+    await wv.locator('#position').filter({ hasText: `(2/${log.steps.length})` }).waitFor({ timeout: 10_000 });
+    // hover a predicted box: its mention lights up
+    if (second.predicted.length > 0) {
+      await page.keyboard.press('[');
+      await wv.locator('#position').filter({ hasText: `(1/${log.steps.length})` }).waitFor({ timeout: 10_000 });
+    }
+    await page.screenshot({ path: path.join(OUTPUT, 'inspector-navigated.png') });
+    await page.close();
+  });
+
+  it('lists the demo run in the Rollout Lens view and opens its log from the tree', async () => {
+    const page = await newPage();
+    await openWorkbench(page, server.url({ devPath: REPO }));
+    const tab = page.locator('.activitybar .action-item a[aria-label^="Rollout Lens"]').first();
+    await tab.waitFor({ timeout: 60_000 });
+    await tab.click();
+    const run = page.locator('.monaco-list-row', { hasText: 'grpo-demo' }).first();
+    await run.waitFor({ timeout: 60_000 });
+    const item = page.locator('.monaco-list-row', { hasText: 'train.rollouts.jsonl' }).first();
+    await item.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(OUTPUT, 'runs-view.png') });
+    await item.click();
+    const wv = webviewFrame(page);
+    await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
+    assert.ok((await wv.locator('.box').count()) > 0);
+    await page.screenshot({ path: path.join(OUTPUT, 'runs-view-opened.png') });
+    await page.close();
+  });
+});
