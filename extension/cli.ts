@@ -3,11 +3,12 @@
 //   rollout-lens show PATH --record N [--json] [--image-root DIR]…
 
 import * as fs from 'fs';
+import { benchMain } from './bench';
 import * as path from 'path';
 import fg from 'fast-glob';
 import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
 import { detectFormatOfFile } from './core/formats/detect';
-import { errorMessage, openRolloutLensJsonl } from './core/formats/rolloutLensJsonl';
+import { RolloutLensLog, errorMessage, openRolloutLensJsonl } from './core/formats/rolloutLensJsonl';
 import { Summary, SummaryError, summarizeFiles } from './core/summary';
 
 export interface CliIo {
@@ -23,6 +24,7 @@ const defaultIo: CliIo = {
 export const USAGE = `Usage:
   rollout-lens summary PATH... [--json] [--image-root DIR]...
   rollout-lens show PATH --record N [--json] [--image-root DIR]...
+  rollout-lens bench [--lines N] [--json]
   rollout-lens --help
 
 PATH is a rollout-lens JSONL file or a folder (searched for **/*.rollouts.jsonl and other
@@ -71,6 +73,7 @@ function parseArgs(argv: string[]): Args | string {
 
 /** Run the command line; returns the exit code. */
 export async function main(argv: string[], io: CliIo = defaultIo): Promise<number> {
+  if (argv[0] === 'bench') return benchMain(argv.slice(1), io.out);
   const args = parseArgs(argv);
   if (typeof args === 'string') {
     io.err(`rollout-lens: ${args}\n\n${USAGE}`);
@@ -152,7 +155,7 @@ async function showCommand(args: Args, io: CliIo): Promise<number> {
     return 1;
   }
   const file = files[0];
-  let log;
+  let log: RolloutLensLog;
   try {
     log = await openRolloutLensJsonl(file, { imageRoots: args.imageRoots });
   } catch (e) {

@@ -25,9 +25,10 @@ for (const t of targets) {
   const ignore = path.join(os.tmpdir(), `rollout-lens-${t}-${process.pid}.vscodeignore`);
   writeFileSync(ignore, `${base}\n!${bin}/**\n`);
   const out = path.join(outDir, `rollout-lens-${t}-${pkg.version}.vsix`);
+  rmSync(out, { force: true });
   const t0 = Date.now();
   try {
-    execFileSync(process.execPath, [vsce, 'package', '--target', t, '--ignoreFile', ignore, '--out', out, '--skip-license', '--allow-missing-repository', '--allow-star-activation'], {
+    execFileSync(process.execPath, [vsce, 'package', '--target', t, '--ignoreFile', ignore, '--out', out, '--skip-license', '--allow-missing-repository', '--allow-star-activation', '--no-rewrite-relative-links'], {
       cwd: root, stdio: ['ignore', 'inherit', 'inherit']
     });
   } finally {

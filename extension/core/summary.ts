@@ -25,72 +25,87 @@ export interface Summary {
   errors: SummaryError[];
 }
 
-/** Open each file, summarise it, close it. Files that cannot be read become errors (line 0). */
+/** Open each file in turn, add it to the summary, close it. Files that cannot be read become errors (line 0). */
 export async function summarizeFiles(files: string[], opts: OpenOptions = {}): Promise<Summary> {
-  const logs: RolloutLensLog[] = [];
-  const errors: SummaryError[] = [];
+  const acc = new SummaryBuilder();
   for (const f of files) {
+    let log: RolloutLensLog;
     try {
-      logs.push(await openRolloutLensJsonl(f, opts));
+      log = await openRolloutLensJsonl(f, { ...opts, columns: true });
     } catch (e) {
-      errors.push({ file: f, line: 0, message: `cannot read: ${errorMessage(e)}`, severity: 'error' });
+      acc.errors.push({ file: f, line: 0, message: `cannot read: ${errorMessage(e)}`, severity: 'error' });
+      continue;
+    }
+    try {
+      acc.add(log);
+    } finally {
+      log.close();
     }
   }
-  try {
-    const s = summarizeLogs(logs);
-    s.errors = [...errors, ...s.errors];
-    return s;
-  } finally {
-    for (const l of logs) l.close();
-  }
+  return acc.result();
 }
 
+/** Summary of logs already open (they must have been opened with `columns: true`). */
 export function summarizeLogs(logs: RolloutLensLog[]): Summary {
-  const steps = new Set<number>();
-  const sums = new Map<string, { sum: number; count: number }>();
-  let records = 0;
-  let groups = 0;
-  let zeroVarianceGroups = 0;
-  const errors: SummaryError[] = [];
-  for (const log of logs) {
-    records += log.recordCount;
-    groups += log.groups.length;
-    for (const s of log.steps) steps.add(s);
-    for (const [name, col] of log.columns.rewards) {
-      const acc = sums.get(name) ?? { sum: 0, count: 0 };
+  const acc = new SummaryBuilder();
+  for (const log of logs) acc.add(log);
+  return acc.result();
+}
+
+class SummaryBuilder {
+  readonly errors: SummaryError[] = [];
+  private readonly files: string[] = [];
+  private readonly steps = new Set<number>();
+  private readonly sums = new Map<string, { sum: number; count: number }>();
+  private records = 0;
+  private groups = 0;
+  private zeroVarianceGroups = 0;
+
+  add(log: RolloutLensLog): void {
+    const columns = log.columns;
+    if (!columns) throw new Error('summaries need logs opened with { columns: true }');
+    this.files.push(log.file);
+    this.records += log.recordCount;
+    this.groups += log.groups.length;
+    for (const s of log.steps) this.steps.add(s);
+    for (const [name, col] of columns.rewards) {
+      const acc = this.sums.get(name) ?? { sum: 0, count: 0 };
       for (let i = 0; i < col.length; i++) {
         if (!Number.isNaN(col[i])) {
           acc.sum += col[i];
           acc.count++;
         }
       }
-      sums.set(name, acc);
+      this.sums.set(name, acc);
     }
-    for (const g of log.groups) if (hasZeroVariance(g.records, log.columns.reward)) zeroVarianceGroups++;
-    for (const i of log.issues) errors.push({ file: i.file, line: i.line, message: i.message, severity: i.severity });
+    for (const g of log.groups) if (hasZeroVariance(g.records, columns.reward)) this.zeroVarianceGroups++;
+    for (const i of log.issues) this.errors.push({ file: i.file, line: i.line, message: i.message, severity: i.severity });
   }
-  const rewards: Summary['rewards'] = {};
-  for (const [name, { sum, count }] of sums) if (count > 0) rewards[name] = { mean: sum / count, count };
-  let range: StepRange | null = null;
-  if (steps.size > 0) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const s of steps) {
-      if (s < min) min = s;
-      if (s > max) max = s;
+
+  result(): Summary {
+    const rewards: Summary['rewards'] = {};
+    for (const [name, { sum, count }] of this.sums) if (count > 0) rewards[name] = { mean: sum / count, count };
+    let range: StepRange | null = null;
+    if (this.steps.size > 0) {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const s of this.steps) {
+        if (s < min) min = s;
+        if (s > max) max = s;
+      }
+      range = { min, max, count: this.steps.size };
     }
-    range = { min, max, count: steps.size };
+    return {
+      format: this.files.length > 0 ? 'rollout-lens-jsonl' : null,
+      files: [...this.files],
+      records: this.records,
+      groups: this.groups,
+      zeroVarianceGroups: this.zeroVarianceGroups,
+      steps: range,
+      rewards,
+      errors: [...this.errors],
+    };
   }
-  return {
-    format: logs.length > 0 ? 'rollout-lens-jsonl' : null,
-    files: logs.map((l) => l.file),
-    records,
-    groups,
-    zeroVarianceGroups,
-    steps: range,
-    rewards,
-    errors,
-  };
 }
 
 /** True for groups of ≥ 2 records whose (known) total rewards are all equal. */

@@ -33,8 +33,8 @@ describe('detectFormat', () => {
   it('reads files from disk (first 64 KB) and returns null when unreadable', () => {
     const dir = tempDir();
     const f = path.join(dir, 'plain.jsonl');
-    fs.writeFileSync(f, JSON.stringify({ step: 0, completion: 'y'.repeat(100_000), group_id: 'a', index_in_group: 0 }) + '\n');
-    assert.equal(detectFormatOfFile(f), null); // first line cut off before `completion`, no group_id before it either
+    fs.writeFileSync(f, JSON.stringify({ step: 0, input: 'y'.repeat(100_000), completion: 'x' }) + '\n');
+    assert.equal(detectFormatOfFile(f), null); // cut off before `completion`, and no group_id before the cut
     fs.writeFileSync(f, JSON.stringify({ step: 0, group_id: 'a', index_in_group: 0, completion: 'y'.repeat(100_000) }) + '\n');
     assert.equal(detectFormatOfFile(f), 'rollout-lens-jsonl');
     assert.equal(detectFormatOfFile(path.join(FIXTURES, 'rollout-lens', 'run.rollouts.jsonl')), 'rollout-lens-jsonl');

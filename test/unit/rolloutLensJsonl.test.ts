@@ -10,7 +10,7 @@ const FIXTURE = path.join(FIXTURES, 'rollout-lens', 'run.rollouts.jsonl');
 describe('rollout-lens JSONL reader: the fixture log', () => {
   let log: RolloutLensLog;
   before(async () => {
-    log = await openRolloutLensJsonl(FIXTURE);
+    log = await openRolloutLensJsonl(FIXTURE, { columns: true });
   });
   after(() => log.close());
 
@@ -44,11 +44,11 @@ describe('rollout-lens JSONL reader: the fixture log', () => {
   });
 
   it('collects reward columns while indexing (logged reward, else the sum; NaN read as missing)', () => {
-    assert.deepEqual([...log.columns.reward], [2.82, 1, 1, 1, NaN]);
-    assert.deepEqual([...log.columns.advantage], [0.71, NaN, -0.5, NaN, NaN]);
-    assert.deepEqual([...log.columns.rewards.keys()], ['accuracy', 'format', 'iou']);
-    assert.deepEqual([...log.columns.rewards.get('accuracy')!], [1, 0, 1, NaN, NaN]);
-    assert.deepEqual([...log.columns.rewards.get('iou')!], [0.82, NaN, NaN, NaN, NaN]);
+    assert.deepEqual([...log.columns!.reward], [2.82, 1, 1, 1, NaN]);
+    assert.deepEqual([...log.columns!.advantage], [0.71, NaN, -0.5, NaN, NaN]);
+    assert.deepEqual([...log.columns!.rewards.keys()], ['accuracy', 'format', 'iou']);
+    assert.deepEqual([...log.columns!.rewards.get('accuracy')!], [1, 0, 1, NaN, NaN]);
+    assert.deepEqual([...log.columns!.rewards.get('iou')!], [0.82, NaN, NaN, NaN, NaN]);
   });
 
   it('reads a full record: image, model-input boxes mapped to original pixels, reference, rewards, verdict, extra', () => {
@@ -235,6 +235,11 @@ describe('rollout-lens JSONL reader: indexing edge cases', () => {
     log.close();
   });
 
+  it('gathers no columns unless asked', async () => {
+    const log = await open([rec(0, 'a', 0, { rewards: { a: 1 } })]);
+    assert.equal(log.columns, null);
+  });
+
   it('reports progress and ends at the file size', async () => {
     const seen: Array<[number, number]> = [];
     const log = await open([rec(0, 'a', 0)], { onProgress: (b: number, t: number) => seen.push([b, t]) });
@@ -342,7 +347,7 @@ describe('rollout-lens JSONL reader: indexing edge cases', () => {
         // shuffle key order by putting completion/extra first sometimes
         const lines = items.map(([r, pad]) => pad + JSON.stringify(r.extra ? Object.assign({ extra: r.extra, completion: r.completion }, r) : r) + pad);
         fs.writeFileSync(f, lines.join('\n') + '\n');
-        const log = await openRolloutLensJsonl(f);
+        const log = await openRolloutLensJsonl(f, { columns: n % 2 === 0 });
         assert.deepEqual(log.issues.filter((i) => i.severity === 'error'), []);
         assert.equal(log.recordCount, items.length);
         items.forEach(([r], i) => {
@@ -351,9 +356,9 @@ describe('rollout-lens JSONL reader: indexing edge cases', () => {
           assert.equal(log.groups[log.groupOf(i)].groupId, String(r.group_id));
           assert.equal(log.read(i).rollout?.completion, r.completion);
           const acc = r.rewards && Object.keys(r.rewards)[0];
-          if (acc !== undefined) {
+          if (log.columns && acc !== undefined) {
             const v = r.rewards![acc];
-            assert.ok(Object.is(log.columns.rewards.get(acc)![i], v === null ? NaN : v) || (v === 0 && log.columns.rewards.get(acc)![i] === 0));
+            assert.ok(Object.is(log.columns!.rewards.get(acc)![i], v === null ? NaN : v) || (v === 0 && log.columns!.rewards.get(acc)![i] === 0));
           }
         });
         log.close();

@@ -34,8 +34,11 @@ describe('summary', () => {
     assert.deepEqual(s.rewards.accuracy, { mean: 3 / 5, count: 5 });
     assert.deepEqual(s.rewards.fmt, { mean: 0.5, count: 1 });
     assert.deepEqual(s.files, [FIXTURE, a]);
-    assert.equal(s.errors[0].file, missing);
-    assert.equal(s.errors[0].line, 0);
+    assert.deepEqual(s.errors.map((e) => [path.basename(e.file), e.line]), [
+      ['run.rollouts.jsonl', 4],
+      ['run.rollouts.jsonl', 5],
+      ['missing.rollouts.jsonl', 0],
+    ]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -52,7 +52,8 @@ export interface ScanLinesOptions {
 /**
  * Calls `onLine(buf, start, end, lineNo, offset)` for every non-blank line of `file`: the line's bytes are
  * buf[start, end) without the newline or a trailing CR, `lineNo` is 1-based, `offset` is the file offset of
- * `start`. `buf` is reused between calls. A UTF-8 BOM at the start of the file is skipped.
+ * `start`. `buf` is only valid during the call. A UTF-8 BOM at the start of the file is skipped.
+ * Reads ahead: the next chunk is read while the current one is scanned.
  */
 export async function scanLines(
   file: string,
@@ -63,44 +64,56 @@ export async function scanLines(
   const handle = await fs.promises.open(file, 'r');
   try {
     const total = (await handle.stat()).size;
-    let buf = Buffer.allocUnsafe(chunkSize);
-    let carry = 0; // bytes of an unfinished line at the start of buf
-    let bufOffset = 0; // file offset of buf[0]
+    const bufs = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
+    const readAt = async (k: number, pos: number): Promise<Buffer> => {
+      const { bytesRead } = await handle.read(bufs[k % 2], 0, chunkSize, pos);
+      return bufs[k % 2].subarray(0, bytesRead);
+    };
+    let carry: Buffer[] = []; // an unfinished line from earlier chunks (copied)
+    let carryOffset = 0;
     let lineNo = 0;
-    let readTotal = 0;
-    for (;;) {
-      if (carry === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2); // one line longer than the buffer
-        buf.copy(bigger, 0, 0, carry);
-        buf = bigger;
-      }
-      const { bytesRead } = await handle.read(buf, carry, buf.length - carry, bufOffset + carry);
-      readTotal += bytesRead;
-      const eof = bytesRead === 0;
-      const filled = carry + bytesRead;
-      let pos = 0;
-      if (bufOffset === 0 && filled >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
-      for (;;) {
-        const nl = buf.indexOf(0x0a, pos);
-        if (nl < 0 || nl >= filled) break;
-        lineNo++;
-        emit(buf, pos, nl, lineNo, bufOffset, onLine);
-        pos = nl + 1;
-      }
-      if (eof) {
-        if (pos < filled) {
-          lineNo++;
-          emit(buf, pos, filled, lineNo, bufOffset, onLine);
+    let pos = 0;
+    let next = readAt(0, 0);
+    for (let k = 0; ; k++) {
+      const chunk = await next;
+      const chunkOffset = pos;
+      pos += chunk.length;
+      if (chunk.length === 0) break;
+      next = readAt(k + 1, pos); // read ahead into the other buffer
+      let p = 0;
+      if (chunkOffset === 0 && chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) p = 3;
+      if (carry.length > 0) {
+        const nl = chunk.indexOf(0x0a);
+        if (nl < 0) {
+          carry.push(Buffer.from(chunk));
+          continue;
         }
-        break;
+        const joined = Buffer.concat([...carry, chunk.subarray(0, nl)]);
+        carry = [];
+        lineNo++;
+        emit(joined, 0, joined.length, lineNo, carryOffset, onLine);
+        p = nl + 1;
       }
-      carry = filled - pos;
-      if (pos > 0) buf.copy(buf, 0, pos, filled);
-      bufOffset += pos;
-      opts.onProgress?.(Math.min(readTotal, total), total);
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, p);
+        if (nl < 0) break;
+        lineNo++;
+        emit(chunk, p, nl, lineNo, chunkOffset, onLine);
+        p = nl + 1;
+      }
+      if (p < chunk.length) {
+        carry = [Buffer.from(chunk.subarray(p))];
+        carryOffset = chunkOffset + p;
+      }
+      opts.onProgress?.(Math.min(pos, total), total);
     }
-    opts.onProgress?.(total, total);
-    return { bytes: readTotal, lines: lineNo };
+    if (carry.length > 0) {
+      const joined = Buffer.concat(carry);
+      lineNo++;
+      emit(joined, 0, joined.length, lineNo, carryOffset, onLine);
+    }
+    opts.onProgress?.(pos, total);
+    return { bytes: pos, lines: lineNo };
   } finally {
     await handle.close();
   }
@@ -128,7 +141,16 @@ export function isSpace(b: number): boolean {
 
 /** Index of the quote closing the string whose opening quote is at `open`, or -1 before `end`. */
 export function stringEnd(buf: Buffer, open: number, end: number): number {
-  let j = buf.indexOf(0x22, open + 1);
+  // short strings (keys, ids): a plain loop beats the native call's overhead
+  const stop = Math.min(end, open + 48);
+  let i = open + 1;
+  for (; i < stop; i++) {
+    const b = buf[i];
+    if (b === 0x22) return i;
+    if (b === 0x5c) i++;
+  }
+  if (i >= end) return -1;
+  let j = buf.indexOf(0x22, i);
   while (j >= 0 && j < end) {
     let bs = 0;
     for (let k = j - 1; k > open && buf[k] === 0x5c; k--) bs++;
@@ -187,7 +209,17 @@ export function bytesEqual(buf: Buffer, a: number, b: number, key: Uint8Array): 
 
 /** The number token at `p` (JSON number syntax, or NaN/Infinity/-Infinity) and where it ends. */
 export function readNumberToken(buf: Buffer, p: number, end: number): { value: number; end: number } | null {
+  // fast path: a plain non-negative integer
   let q = p;
+  let n = 0;
+  while (q < end && q - p < 15) {
+    const b = buf[q];
+    if (b < 0x30 || b > 0x39) break;
+    n = n * 10 + (b - 0x30);
+    q++;
+  }
+  if (q > p && (q >= end || !isNumberByte(buf[q])) && !(buf[p] === 0x30 && q - p > 1)) return { value: n, end: q };
+  q = p;
   while (q < end) {
     const b = buf[q];
     if ((b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2b || b === 0x2e || b === 0x65 || b === 0x45) q++;
@@ -202,6 +234,10 @@ export function readNumberToken(buf: Buffer, p: number, end: number): { value: n
   }
   const value = Number(buf.toString('latin1', p, q));
   return Number.isNaN(value) ? null : { value, end: q };
+}
+
+function isNumberByte(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || b === 0x2d || b === 0x2b || b === 0x2e || b === 0x65 || b === 0x45;
 }
 
 /** True when the bytes at `p` spell `word`. */

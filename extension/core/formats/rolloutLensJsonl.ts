@@ -35,6 +35,11 @@ export interface OpenOptions {
   chunkSize?: number;
   /** Most index issues kept (default 1000); the rest are counted in one final issue. */
   maxIssues?: number;
+  /**
+   * Also gather per-record reward / advantage columns while indexing (walks each whole line: about
+   * twice the indexing time). Default false; `columns` is then null.
+   */
+  columns?: boolean;
 }
 
 export interface LogGroup {
@@ -71,7 +76,8 @@ export interface RolloutLensLog {
   readonly steps: number[];
   /** Problems found while indexing (bad lines are left out of the records). */
   readonly issues: LogIssue[];
-  readonly columns: LogColumns;
+  /** Present when opened with `columns: true`. */
+  readonly columns: LogColumns | null;
   /** The raw text of a record's line. */
   readLine(recordIndex: number): string;
   /** Parse and validate one record. */
@@ -121,10 +127,14 @@ export async function openRolloutLensJsonl(file: string, opts: OpenOptions = {})
   const groupKeys = new Map<string, number>();
   const rawGroups: LogGroup[] = [];
 
+  const wantColumns = opts.columns === true;
+  let lastStep = NaN;
+  let lastGroupId = '';
+  let lastGroup = -1;
   const { bytes } = await scanLines(
     file,
     (buf, s, e, lineNo, offset) => {
-      const f = extractFast(buf, s, e) ?? extractSlow(buf, s, e, file, lineNo, addIssue);
+      const f = extractFast(buf, s, e, wantColumns) ?? extractSlow(buf, s, e, file, lineNo, addIssue);
       if (!f) return;
       const r = starts.length;
       starts.push(offset);
@@ -132,15 +142,22 @@ export async function openRolloutLensJsonl(file: string, opts: OpenOptions = {})
       lines.push(lineNo);
       steps.push(f.step);
       indexInGroup.push(f.indexInGroup);
-      const key = `${f.step}\u0000${f.groupId}`;
-      let g = groupKeys.get(key);
-      if (g === undefined) {
-        g = rawGroups.length;
-        groupKeys.set(key, g);
-        rawGroups.push({ step: f.step, groupId: f.groupId, records: [] });
+      let g = lastGroup;
+      if (f.step !== lastStep || f.groupId !== lastGroupId) {
+        const key = `${f.step}\u0000${f.groupId}`;
+        let found = groupKeys.get(key);
+        if (found === undefined) {
+          found = rawGroups.length;
+          groupKeys.set(key, found);
+          rawGroups.push({ step: f.step, groupId: f.groupId, records: [] });
+        }
+        g = lastGroup = found;
+        lastStep = f.step;
+        lastGroupId = f.groupId;
       }
       rawGroups[g].records.push(r);
       groupOfRec.push(g);
+      if (!wantColumns) return;
       let total = f.reward;
       if (f.rewards) {
         let sum = 0;
@@ -191,11 +208,13 @@ export async function openRolloutLensJsonl(file: string, opts: OpenOptions = {})
   }
   const stepList = [...new Set(groups.map((g) => g.step))].sort((a, b) => a - b);
 
-  const columns: LogColumns = {
-    reward: extendTo(reward, recordCount),
-    advantage: extendTo(advantage, recordCount),
-    rewards: new Map([...rewardCols].map(([k, c]) => [k, extendTo(c, recordCount)])),
-  };
+  const columns: LogColumns | null = wantColumns
+    ? {
+        reward: extendTo(reward, recordCount),
+        advantage: extendTo(advantage, recordCount),
+        rewards: new Map([...rewardCols].map(([k, c]) => [k, extendTo(c, recordCount)])),
+      }
+    : null;
   const startArr = starts.toArray();
   const endArr = ends.toArray();
   const lineArr = lines.toArray();
@@ -297,8 +316,14 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Byte-level extraction; null when anything is unusual (the slow path then explains or recovers). */
-function extractFast(buf: Buffer, s: number, e: number): LineFields | null {
+const COMPLETION_KEY = Buffer.from('"completion"');
+
+/**
+ * Byte-level extraction; null when anything is unusual (the slow path then explains or recovers).
+ * Without columns the walk stops once step, group_id and index_in_group are found, and `completion` is
+ * checked by a native search for `"completion"` followed by `:` (inside a JSON string it would be escaped).
+ */
+function extractFast(buf: Buffer, s: number, e: number, wantColumns: boolean): LineFields | null {
   let last = e - 1;
   while (last > s && isSpace(buf[last])) last--;
   if (buf[last] !== 0x7d) return null; // truncated or not an object
@@ -311,13 +336,18 @@ function extractFast(buf: Buffer, s: number, e: number): LineFields | null {
   let rewardLogged = false;
   let adv = NaN;
   let rewards: Record<string, number | null> | null = null;
+  let found = 0;
+  let stoppedAt = -1;
   const ok = walkTopLevel(buf, s, e, (ks, ke, v) => {
     if (bytesEqual(buf, ks, ke, K.step)) {
+      found |= 1;
       step = intAt(buf, v, e);
     } else if (bytesEqual(buf, ks, ke, K.indexInGroup)) {
       iig = intAt(buf, v, e);
+      found |= 2;
     } else if (bytesEqual(buf, ks, ke, K.groupId)) {
       groupId = groupIdAt(buf, v, e);
+      found |= 4;
     } else if (bytesEqual(buf, ks, ke, K.completion)) {
       hasCompletion = buf[v] === 0x22;
     } else if (bytesEqual(buf, ks, ke, K.reward)) {
@@ -334,10 +364,32 @@ function extractFast(buf: Buffer, s: number, e: number): LineFields | null {
     } else if (bytesEqual(buf, ks, ke, K.rewards)) {
       rewards = rewardsAt(buf, v, e);
     }
+    if (!wantColumns && found === 7) {
+      stoppedAt = v;
+      return true;
+    }
     return false;
   });
+  if (ok && stoppedAt >= 0 && !hasCompletion) hasCompletion = completionKeyAfter(buf, s, e);
   if (!ok || bad || !hasCompletion || groupId === null || !(step >= 0) || !(iig >= 0)) return null;
   return { step, groupId, indexInGroup: iig, reward: rewardV, rewardLogged, advantage: adv, rewards };
+}
+
+/** Whether `"completion"` appears as a key (followed by `:` and a string) on buf[s, e). */
+function completionKeyAfter(buf: Buffer, s: number, e: number): boolean {
+  const line = buf.subarray(s, e);
+  let at = line.indexOf(COMPLETION_KEY);
+  while (at >= 0) {
+    let v = s + at + COMPLETION_KEY.length;
+    while (v < e && isSpace(buf[v])) v++;
+    if (buf[v] === 0x3a) {
+      v++;
+      while (v < e && isSpace(buf[v])) v++;
+      return buf[v] === 0x22;
+    }
+    at = line.indexOf(COMPLETION_KEY, at + 1);
+  }
+  return false;
 }
 
 /** Non-negative integer at v, else NaN. */

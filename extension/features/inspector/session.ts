@@ -30,6 +30,7 @@ export class InspectorSession implements vscode.Disposable {
   private readyCount = 0;
   /** Tests and the status bar read these. */
   lastGroup: GroupView | undefined;
+  lastInit: InitPayload | undefined;
   private readonly answered = new vscode.EventEmitter<GroupView>();
   private readonly initialized = new vscode.EventEmitter<InitPayload>();
   readonly onDidAnswer = this.answered.event;
@@ -124,6 +125,7 @@ export class InspectorSession implements vscode.Disposable {
           groupIndex: 0,
         };
         this.post({ kind: 'init', params: init });
+        this.lastInit = init;
         this.initialized.fire(init);
       } catch (e) {
         this.post({ kind: 'init', params: emptyInit(this.fileUri.fsPath, errorMessage(e)) });

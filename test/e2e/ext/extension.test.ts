@@ -63,6 +63,27 @@ describe('Rollout Lens in a real VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('a log with bad lines opens anyway: each problem names file and line, the rest is shown', async () => {
+    const { inspector } = await api();
+    const ws = vscode.workspace.workspaceFolders![0]!.uri;
+    const broken = vscode.Uri.joinPath(ws, 'bad', 'broken.rollouts.jsonl');
+    const created = waitFor(inspector.onDidCreateSession, () => true, 30_000, 'an inspector session');
+    await vscode.commands.executeCommand('vscode.openWith', broken, 'rolloutLens.inspector');
+    const session = await created;
+    const init = session.lastInit ?? await waitFor(session.onDidInit, () => true, 30_000, 'init');
+    const lines = init.issues.map((i) => i.line).sort((a, b) => a - b);
+    assert.deepStrictEqual(lines, [3, 5], JSON.stringify(init.issues));
+    assert.ok(init.issues.every((i) => i.file === broken.fsPath));
+    assert.ok(init.records >= 7, `records: ${init.records}`);
+    const group = session.lastGroup ?? await waitFor(session.onDidAnswer, () => true, 30_000, 'the first group');
+    assert.ok(group.rollouts.length >= 7);
+    const missing = group.rollouts.find((r) => r.line === 6);
+    assert.ok(missing, 'the record with a missing image is still shown');
+    assert.strictEqual(missing.images[0]!.url, null);
+    assert.ok(missing.issues.some((i) => i.line === 6 && /image not found/i.test(i.message)), JSON.stringify(missing.issues));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('never writes to the log it shows', async () => {
     const fs = await import('fs');
     const p = logUri().fsPath;
