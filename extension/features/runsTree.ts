@@ -44,7 +44,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     switch (node.kind) {
       case 'run': {
         const item = new vscode.TreeItem(node.run.name, vscode.TreeItemCollapsibleState.Expanded);
-        item.description = vscode.workspace.asRelativePath(node.run.dir);
+        const rel = vscode.workspace.asRelativePath(node.run.dir);
+        item.description = rel !== node.run.name ? rel : undefined;
         item.iconPath = new vscode.ThemeIcon('beaker');
         item.tooltip = `${node.run.dir}\n${node.run.logs.length} rollout log(s), ${node.run.checkpoints.length} checkpoint(s)`;
         item.contextValue = 'run';

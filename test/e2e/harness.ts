@@ -180,3 +180,15 @@ export function ensureDir(p: string): string {
   fs.mkdirSync(p, { recursive: true });
   return p;
 }
+
+/** Command palette → "Rollout Lens: Open Rollout Log…" → pick `fileName` → the inspector showing its first completion. */
+export async function openLogFromPalette(page: Page, fileName: string): Promise<FrameLocator> {
+  await runCommand(page, 'Rollout Lens: Open Rollout Log…');
+  const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first();
+  await pick.waitFor({ timeout: 30_000 });
+  await pick.click();
+  const wv = webviewFrame(page);
+  await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
+  await wv.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
+  return wv;
+}

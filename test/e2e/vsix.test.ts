@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Browser } from 'playwright-core';
-import { CodeServer, CS_VERSION, OUTPUT, REPO, ensureCodeServer, ensureDir, launchBrowser, openWorkbench, runCommand, webviewFrame } from './harness';
+import { CodeServer, CS_VERSION, OUTPUT, REPO, ensureCodeServer, ensureDir, launchBrowser, openWorkbench, openLogFromPalette, runCommand } from './harness';
 import { generateDemoWorkspace } from '../../extension/demo/generate';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; publisher: string; name: string };
@@ -50,13 +50,7 @@ describe(`packaged linux-x64 .vsix in code-server ${CS_VERSION}`, function () {
   it('opens the demo log with boxes, from the installed extension', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await openWorkbench(page, `${server.base}/?folder=${encodeURIComponent(workspace)}`);
-    await runCommand(page, 'Rollout Lens: Open Rollout Log…');
-    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.rollouts.jsonl' }).first();
-    await pick.waitFor({ timeout: 30_000 });
-    await pick.click();
-    const wv = webviewFrame(page);
-    await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
-    await wv.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
+    const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
     assert.ok((await wv.locator('.box-gt').count()) > 0, 'GT boxes drawn');
     await page.screenshot({ path: path.join(OUTPUT, 'vsix-inspector.png') });
 

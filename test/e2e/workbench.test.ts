@@ -8,11 +8,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { CodeServer, CS_VERSION, OUTPUT, REPO, ensureCodeServer, ensureDir, launchBrowser, openWorkbench, runCommand, webviewFrame } from './harness';
+import { CodeServer, CS_VERSION, OUTPUT, REPO, ensureCodeServer, ensureDir, launchBrowser, openWorkbench, openLogFromPalette, webviewFrame } from './harness';
 import { openRolloutLensJsonl } from '../../extension/core/formats/rolloutLensJsonl';
+import { generateDemoWorkspace } from '../../extension/demo/generate';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const demo = require(path.join(REPO, 'dist', 'demo.js')) as { generateDemoWorkspace(out: string): { logFile: string } };
 
 /** A copy of the first group of the demo log with bad input mixed in (lines 3, 5 and 6). */
 function writeBrokenLog(ws: string, demoLog: string): void {
@@ -36,7 +35,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
   before(async () => {
     ensureDir(OUTPUT);
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-ws-'));
-    logFile = demo.generateDemoWorkspace(workspace).logFile;
+    logFile = generateDemoWorkspace(workspace).logFile;
     writeBrokenLog(workspace, logFile);
     server = new CodeServer(ensureCodeServer(), { workspace, env: { ROLLOUT_LENS_TEST_RESULT: resultFile } });
     await server.start();
@@ -91,14 +90,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
 
     const page = await newPage();
     await openWorkbench(page, server.url({ devPath: REPO }));
-    await runCommand(page, 'Rollout Lens: Open Rollout Log…');
-    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'train.rollouts.jsonl' }).first();
-    await pick.waitFor({ timeout: 30_000 });
-    await pick.click();
-
-    const wv = webviewFrame(page);
-    await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
-    await wv.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
+    const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
     assert.strictEqual(await wv.locator('.box-gt').count(), first.reference.boxes.length, 'ground-truth boxes drawn');
     assert.strictEqual(await wv.locator('.box-pred').count(), first.predicted.length, 'predicted boxes drawn');
     assert.ok(first.reference.boxes.length > 0);

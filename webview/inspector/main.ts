@@ -107,6 +107,10 @@ class Inspector {
     const idx = Math.min(Math.max(0, i), this.init.groups - 1);
     const seq = ++this.loadSeq;
     this.groupIndex = idx;
+    // Saved before the request: if the host widens localResourceRoots for this group's images, the
+    // webview reloads and must come back here, not to the previous group.
+    this.completion = completion === 'last' ? 0 : completion;
+    this.save();
     this.setBusy(true);
     try {
       const g = await this.fetchGroup(idx);
