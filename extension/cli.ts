@@ -3,13 +3,13 @@
 //   rollout-lens show PATH --record N [--json] [--image-root DIR]…
 
 import * as fs from 'fs';
-import { benchMain } from './bench';
 import * as path from 'path';
 import fg from 'fast-glob';
 import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
 import { detectFormatOfFile } from './core/formats/detect';
 import { RolloutLensLog, errorMessage, openRolloutLensJsonl } from './core/formats/rolloutLensJsonl';
 import { Summary, SummaryError, summarizeFiles } from './core/summary';
+import { benchMain } from './bench';
 
 export interface CliIo {
   out(text: string): void;

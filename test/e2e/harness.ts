@@ -6,6 +6,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type Page, type FrameLocator } from 'playwright-core';
+import { generateDemoWorkspace } from '../../extension/demo/generate';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CS_VERSION = process.env.CS_VERSION || '4.100.3';
@@ -191,4 +192,44 @@ export async function openLogFromPalette(page: Page, fileName: string): Promise<
   await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
   await wv.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
   return wv;
+}
+
+export interface DemoWorkbench {
+  workspace: string;
+  logFile: string;
+  server: CodeServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh demo workspace in os.tmpdir(), code-server CS_VERSION started on it (with `vsix` installed
+ * first when given) and a browser: what every end-to-end suite starts from. `prepare` may add files
+ * to the workspace before the server starts.
+ */
+export async function startDemoWorkbench(opts: {
+  prefix: string;
+  env?: Record<string, string>;
+  vsix?: string;
+  prepare?: (workspace: string, logFile: string) => void;
+}): Promise<DemoWorkbench> {
+  ensureDir(OUTPUT);
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
+  const { logFile } = generateDemoWorkspace(workspace);
+  opts.prepare?.(workspace, logFile);
+  const server = new CodeServer(ensureCodeServer(), { workspace, ...(opts.env ? { env: opts.env } : {}) });
+  if (opts.vsix) {
+    const out = server.installExtension(opts.vsix);
+    if (!/successfully installed/i.test(out)) throw new Error(`installing ${opts.vsix} failed:\n${out}`);
+  }
+  await server.start();
+  const browser = await launchBrowser();
+  return {
+    workspace, logFile, server, browser,
+    async close() {
+      await browser.close();
+      await server.stop();
+      fs.rmSync(workspace, { recursive: true, force: true });
+    },
+  };
 }

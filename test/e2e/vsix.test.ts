@@ -4,37 +4,23 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import type { Browser } from 'playwright-core';
-import { CodeServer, CS_VERSION, OUTPUT, REPO, ensureCodeServer, ensureDir, launchBrowser, openWorkbench, openLogFromPalette, runCommand } from './harness';
-import { generateDemoWorkspace } from '../../extension/demo/generate';
+import { CS_VERSION, OUTPUT, REPO, openWorkbench, openLogFromPalette, runCommand, startDemoWorkbench, type DemoWorkbench } from './harness';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string; publisher: string; name: string };
 const VSIX = path.join(REPO, 'dist-vsix', `rollout-lens-linux-x64-${pkg.version}.vsix`);
 
 describe(`packaged linux-x64 .vsix in code-server ${CS_VERSION}`, function () {
   this.timeout(180_000);
-  let server: CodeServer;
-  let browser: Browser;
-  let workspace: string;
+  let wb: DemoWorkbench;
 
   before(async function () {
     assert.ok(fs.existsSync(VSIX), `${path.relative(REPO, VSIX)} is missing: run \`npm run package -- --target linux-x64\``);
-    ensureDir(OUTPUT);
-    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-vsix-ws-'));
-    generateDemoWorkspace(workspace);
-    server = new CodeServer(ensureCodeServer(), { workspace });
-    const out = server.installExtension(VSIX);
-    assert.match(out, /successfully installed/i);
-    await server.start();
-    browser = await launchBrowser();
+    wb = await startDemoWorkbench({ prefix: 'rl-vsix-ws-', vsix: VSIX });
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    fs.rmSync(workspace, { recursive: true, force: true });
+    await wb?.close();
   });
 
   it('holds only its own platform binaries', () => {
@@ -48,8 +34,8 @@ describe(`packaged linux-x64 .vsix in code-server ${CS_VERSION}`, function () {
   });
 
   it('opens the demo log with boxes, from the installed extension', async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await openWorkbench(page, `${server.base}/?folder=${encodeURIComponent(workspace)}`);
+    const page = await wb.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await openWorkbench(page, `${wb.server.base}/?folder=${encodeURIComponent(wb.workspace)}`);
     const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
     assert.ok((await wv.locator('.box-gt').count()) > 0, 'GT boxes drawn');
     await page.screenshot({ path: path.join(OUTPUT, 'vsix-inspector.png') });

@@ -7,11 +7,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { CodeServer, CS_VERSION, OUTPUT, REPO, ensureCodeServer, ensureDir, launchBrowser, openWorkbench, openLogFromPalette, webviewFrame } from './harness';
+import type { Page } from 'playwright-core';
+import { CS_VERSION, OUTPUT, REPO, openWorkbench, openLogFromPalette, startDemoWorkbench, webviewFrame, type DemoWorkbench } from './harness';
 import { openRolloutLensJsonl } from '../../extension/core/formats/rolloutLensJsonl';
-import { generateDemoWorkspace } from '../../extension/demo/generate';
-
 
 /** A copy of the first group of the demo log with bad input mixed in (lines 3, 5 and 6). */
 function writeBrokenLog(ws: string, demoLog: string): void {
@@ -26,31 +24,20 @@ function writeBrokenLog(ws: string, demoLog: string): void {
 
 describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
   this.timeout(180_000);
-  let server: CodeServer;
-  let browser: Browser;
-  let workspace: string;
-  let logFile: string;
+  let wb: DemoWorkbench;
   const resultFile = path.join(os.tmpdir(), `rl-ext-result-${process.pid}.json`);
 
   before(async () => {
-    ensureDir(OUTPUT);
-    workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-ws-'));
-    logFile = generateDemoWorkspace(workspace).logFile;
-    writeBrokenLog(workspace, logFile);
-    server = new CodeServer(ensureCodeServer(), { workspace, env: { ROLLOUT_LENS_TEST_RESULT: resultFile } });
-    await server.start();
-    browser = await launchBrowser();
+    wb = await startDemoWorkbench({ prefix: 'rl-ws-', env: { ROLLOUT_LENS_TEST_RESULT: resultFile }, prepare: writeBrokenLog });
   });
 
   after(async () => {
-    await browser?.close();
-    await server?.stop();
-    fs.rmSync(workspace, { recursive: true, force: true });
+    await wb?.close();
     fs.rmSync(resultFile, { force: true });
   });
 
   async function newPage(): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await wb.browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('pageerror', (e) => console.log('    [pageerror]', e.message.slice(0, 300)));
     return page;
   }
@@ -61,7 +48,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     let exitCode: number | undefined;
     await page.exposeFunction('codeAutomationExit', (code: number) => { exitCode = code; });
     await page.exposeFunction('codeAutomationLog', () => undefined);
-    await openWorkbench(page, server.url({ devPath: REPO, testsPath: path.join(REPO, 'out', 'test', 'e2e', 'ext', 'index.js') }));
+    await openWorkbench(page, wb.server.url({ devPath: REPO, testsPath: path.join(REPO, 'out', 'test', 'e2e', 'ext', 'index.js') }));
     const deadline = Date.now() + 150_000;
     let result: { passed: number; failed: number; failures: string[]; done: boolean } | undefined;
     while (Date.now() < deadline) {
@@ -82,14 +69,14 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
   });
 
   it('opens the demo log from the command palette and shows image, boxes, completion and rewards', async () => {
-    const log = await openRolloutLensJsonl(logFile);
+    const log = await openRolloutLensJsonl(wb.logFile);
     const g0 = log.groups[0]!;
     const first = log.read(g0.records[0]!).rollout!;
     const second = log.read(g0.records[1]!).rollout!;
     log.close();
 
     const page = await newPage();
-    await openWorkbench(page, server.url({ devPath: REPO }));
+    await openWorkbench(page, wb.server.url({ devPath: REPO }));
     const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
     assert.strictEqual(await wv.locator('.box-gt').count(), first.reference.boxes.length, 'ground-truth boxes drawn');
     assert.strictEqual(await wv.locator('.box-pred').count(), first.predicted.length, 'predicted boxes drawn');
@@ -128,7 +115,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
 
   it('lists the demo run in the Rollout Lens view and opens its log from the tree', async () => {
     const page = await newPage();
-    await openWorkbench(page, server.url({ devPath: REPO }));
+    await openWorkbench(page, wb.server.url({ devPath: REPO }));
     const tab = page.locator('.activitybar .action-item a[aria-label^="Rollout Lens"]').first();
     await tab.waitFor({ timeout: 60_000 });
     await tab.click();
