@@ -5,7 +5,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import type { LogIssue, Rollout } from '../model';
+import type { LogIssue } from '../model';
 import { readImageInfoFromFile } from '../images';
 import { resolveImagePath } from '../runs/resolveImage';
 import {
@@ -20,69 +20,18 @@ import {
   isSpace,
 } from './lineIndex';
 import { ImageLookup, checkRequired, isObject, toRollout } from './rolloutLensRecord';
+import type { LogColumns, LogGroup, ReadOptions, RolloutLog } from './log';
 
 export const FORMAT_ID = 'rollout-lens-jsonl';
 
-export interface OpenOptions {
-  /** Folders where missing image paths are looked for by trailing path segments. */
-  imageRoots?: string[];
-  /** Folders relative image paths are tried against after the log's own folder. */
-  baseDirs?: string[];
-  onProgress?(bytes: number, total: number): void;
-  /** Injectable existence check (tests). */
-  exists?: (p: string) => boolean;
-  /** Read size while indexing (default 4 MB). */
-  chunkSize?: number;
-  /** Most index issues kept (default 1000); the rest are counted in one final issue. */
-  maxIssues?: number;
-  /**
-   * Also gather per-record reward / advantage columns while indexing (walks each whole line: about
-   * twice the indexing time). Default false; `columns` is then null.
-   */
-  columns?: boolean;
-}
+export type OpenOptions = ReadOptions;
+export type { LogGroup, LogColumns };
 
-export interface LogGroup {
-  step: number;
-  groupId: string;
-  /** Record indices ordered by index_in_group. */
-  records: number[];
-}
-
-/** Per-record values gathered while indexing (NaN = absent or null). */
-export interface LogColumns {
-  /** Logged `reward`, else the sum of the non-null rewards. */
-  reward: Float64Array;
-  advantage: Float64Array;
-  /** One column per reward name, in order of first appearance. */
-  rewards: Map<string, Float64Array>;
-}
-
-export interface RolloutLensLog {
-  readonly file: string;
+export interface RolloutLensLog extends RolloutLog {
   readonly format: typeof FORMAT_ID;
-  readonly recordCount: number;
-  /** Size in bytes when indexed. */
-  readonly bytes: number;
-  /** 1-based line of a record. */
-  lineOf(recordIndex: number): number;
-  stepOf(recordIndex: number): number;
   indexInGroupOf(recordIndex: number): number;
-  /** Index into `groups`. */
-  groupOf(recordIndex: number): number;
-  /** In (step, first appearance) order. */
-  readonly groups: LogGroup[];
-  /** Distinct steps, sorted. */
-  readonly steps: number[];
-  /** Problems found while indexing (bad lines are left out of the records). */
-  readonly issues: LogIssue[];
-  /** Present when opened with `columns: true`. */
-  readonly columns: LogColumns | null;
   /** The raw text of a record's line. */
   readLine(recordIndex: number): string;
-  /** Parse and validate one record. */
-  read(recordIndex: number): { rollout: Rollout | null; issues: LogIssue[] };
-  close(): void;
 }
 
 const K = {
@@ -215,6 +164,8 @@ export async function openRolloutLensJsonl(file: string, opts: OpenOptions = {})
         rewards: new Map([...rewardCols].map(([k, c]) => [k, extendTo(c, recordCount)])),
       }
     : null;
+  let advantageLogged = false;
+  if (columns) for (let i = 0; i < recordCount && !advantageLogged; i++) advantageLogged = !Number.isNaN(columns.advantage[i]);
   const startArr = starts.toArray();
   const endArr = ends.toArray();
   const lineArr = lines.toArray();
@@ -253,9 +204,15 @@ export async function openRolloutLensJsonl(file: string, opts: OpenOptions = {})
 
   return {
     file,
+    files: [file],
     format: FORMAT_ID,
     recordCount,
     bytes,
+    stepKind: 'step',
+    sourceOf: (i) => ({ file, line: lineArr[i] }),
+    advantage: { source: advantageLogged ? 'logged' : wantColumns ? 'none' : 'logged' },
+    grouping: { method: 'field', irregular: 0 },
+    context: opts.context ?? null,
     lineOf: (i) => lineArr[i],
     stepOf: (i) => stepArr[i],
     indexInGroupOf: (i) => iigArr[i],
