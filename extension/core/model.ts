@@ -57,10 +57,11 @@ export interface Verdict {
   rationale?: string;
 }
 
-/** Where a record came from: file and 1-based line number. */
+/** Where a record came from: file and 1-based line number (for tabular formats — Parquet, JSON arrays — the 1-based row, with `unit: 'row'`). */
 export interface SourceRef {
   file: string;
   line: number;
+  unit?: 'line' | 'row';
 }
 
 export type AdvantageSource = 'logged' | 'recomputed';
@@ -84,13 +85,26 @@ export interface Rollout {
   verdict?: Verdict;
   generatedImages: ImageRef[];
   extra: Record<string, unknown>;
+  /** Eval outputs only: correctness, per-metric scores and the slice fields (dataset, category, split…). */
+  eval?: EvalInfo;
   source: SourceRef;
+}
+
+export interface EvalInfo {
+  /** Whether the answer was judged correct, when the file says so (null: not stated). */
+  correct: boolean | null;
+  scores: Record<string, number | null>;
+  slice: Record<string, string>;
+  /** Checkpoint the eval ran on, when the file names it. */
+  checkpoint?: string;
 }
 
 /** A problem found while reading a log: always names the file and the 1-based line. */
 export interface LogIssue {
   file: string;
+  /** 1-based line (or row when `unit` is 'row'); 0 when the problem concerns the whole file. */
   line: number;
+  unit?: 'line' | 'row';
   message: string;
   severity: 'error' | 'warning';
 }

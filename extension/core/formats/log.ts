@@ -103,7 +103,29 @@ export interface RolloutLog {
   readonly context: RunContext | null;
   /** Parse one record. */
   read(recordIndex: number): { rollout: Rollout | null; issues: LogIssue[] };
+  /**
+   * Growing logs (line formats): re-check the files and index what was appended since (a half-written last
+   * line is left for later). Counts, groups and steps then include the new records. Absent: the format is
+   * read once.
+   */
+  refresh?(): Promise<{ added: number }>;
+  /** False while a progressive open is still indexing (see ReadOptions.onPartial). Absent means true. */
+  readonly complete?: boolean;
   close(): void;
+}
+
+/** One log format: how to recognise its files and open them. */
+export interface FormatReader {
+  id: FormatId;
+  /** Content-based check (the first 64 KB of the file, possibly cut mid-line) plus the name where it helps. */
+  sniff(file: string, head: Buffer): boolean;
+  /**
+   * Open one or more files of this format as one log; records are numbered in the order of `files`
+   * (the registry passes them in natural sort order). `opts.target` is what the user opened (file or folder).
+   */
+  open(files: string[], opts: ReadOptions & { target?: string }): Promise<RolloutLog>;
+  /** True for files read only together with another one (VLM-R1 `_format.txt` …): not listed as logs of their own. */
+  isCompanion?(file: string): boolean;
 }
 
 /** Options every reader accepts. */
@@ -123,6 +145,11 @@ export interface ReadOptions {
   columns?: boolean;
   /** Run context (group size, reward weights, estimator, pixels…); readers fall back to their framework's defaults. */
   context?: RunContext | null;
+  /**
+   * Progressive open (large line formats): called once, as soon as the first records are indexed, with the
+   * log object whose counts keep growing until the returned promise resolves (`complete` turns true).
+   */
+  onPartial?(log: RolloutLog): void;
 }
 
 export interface BuilderRow {
