@@ -2,13 +2,12 @@
 //   rollout-lens summary PATH… [--json] [--image-root DIR]…
 //   rollout-lens show PATH --record N [--json] [--image-root DIR]…
 
-import * as fs from 'fs';
 import * as path from 'path';
-import fg from 'fast-glob';
 import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
-import { detectFormatOfFile } from './core/formats/detect';
-import { RolloutLensLog, errorMessage, openRolloutLensJsonl } from './core/formats/rolloutLensJsonl';
-import { Summary, SummaryError, summarizeFiles } from './core/summary';
+import { errorMessage } from './core/formats/rolloutLensJsonl';
+import { FORMAT_LABELS, type RolloutLog } from './core/formats/log';
+import { LogSpec, findLogs, openSpec } from './core/formats/all';
+import { Summary, SummaryError, summarizeSpecs } from './core/summary';
 import { benchMain } from './bench';
 
 export interface CliIo {
@@ -27,13 +26,19 @@ export const USAGE = `Usage:
   rollout-lens bench [--lines N] [--json]
   rollout-lens --help
 
-PATH is a rollout-lens JSONL file or a folder (searched for **/*.rollouts.jsonl and other
-rollout-lens JSONL files, node_modules excluded).
+PATH is a log file or a folder. Formats are recognised from content: rollout-lens JSONL, TRL
+completions_*.parquet and wandb completions tables, verl <step>.jsonl dumps, ms-swift
+completions.jsonl, VLM-R1 / R1-V / Visual-RFT / multimodal_cot debug logs (with their _format
+companions), EasyR1 generations.log, and eval outputs (*.eval.jsonl, R1-V {accuracy, results},
+generated_responses.json). A folder is searched (6 levels, checkpoints and node_modules skipped);
+per-step files of one folder form one log. Records are numbered in file order (a folder's files
+in natural sort order).
 
   --json            stable JSON on stdout (see docs/format-and-cli.md)
   --record N        0-based record index (records are the readable lines, in file order)
   --image-root DIR  where to look for logged image paths missing on this machine, matched by
                     trailing path segments (repeatable)
+  --group-size G    completions per prompt, when the run's config files do not say
 
 Problems are written to stderr as file:line: message. The exit code is non-zero only when
 nothing could be read.
@@ -45,11 +50,12 @@ interface Args {
   json: boolean;
   record: number | null;
   imageRoots: string[];
+  groupSize: number | null;
   help: boolean;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], help: false };
+  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -60,6 +66,10 @@ function parseArgs(argv: string[]): Args | string {
       const v = value();
       if (v === null || !/^\d+$/.test(v)) return `--record needs a record index (0, 1, …), got ${v ?? 'nothing'}`;
       a.record = Number(v);
+    } else if (flag === '--group-size') {
+      const v = value();
+      if (v === null || !/^[1-9]\d*$/.test(v)) return `--group-size needs a positive integer, got ${v ?? 'nothing'}`;
+      a.groupSize = Number(v);
     } else if (flag === '--image-root') {
       const v = value();
       if (v === null) return '--image-root needs a folder';
@@ -98,40 +108,25 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   return args.command === 'summary' ? summaryCommand(args, io) : showCommand(args, io);
 }
 
-/** Files and folders → log files (folders searched with fast-glob), plus problems found on the way. */
-export async function collectLogs(paths: string[]): Promise<{ files: string[]; errors: SummaryError[] }> {
-  const files: string[] = [];
-  const errors: SummaryError[] = [];
-  for (const p of paths) {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(p);
-    } catch {
-      errors.push({ file: p, line: 0, message: 'no such file or folder', severity: 'error' });
-      continue;
-    }
-    if (stat.isDirectory()) {
-      const found = await fg('**/*.jsonl', { cwd: p, ignore: ['**/node_modules/**'], onlyFiles: true, followSymbolicLinks: false });
-      const logs = found
-        .sort()
-        .map((rel) => path.join(p, rel))
-        .filter((f) => detectFormatOfFile(f) !== null);
-      if (logs.length === 0) errors.push({ file: p, line: 0, message: 'no rollout-lens JSONL logs in this folder', severity: 'error' });
-      files.push(...logs);
-    } else if (detectFormatOfFile(p) !== null) files.push(p);
-    else errors.push({ file: p, line: 0, message: 'not a rollout-lens JSONL log (format not recognised)', severity: 'error' });
-  }
-  return { files: [...new Set(files)], errors };
+/** Files and folders → logs (folders searched), plus problems found on the way. */
+export async function collectLogs(paths: string[]): Promise<{ specs: LogSpec[]; errors: SummaryError[] }> {
+  return findLogs(paths);
 }
 
-export function formatIssue(i: { file: string; line: number; message: string; severity?: string }): string {
-  const where = i.line > 0 ? `${i.file}:${i.line}` : i.file;
+function readOptions(args: Args): import('./core/formats/log').ReadOptions {
+  const opts: import('./core/formats/log').ReadOptions = { imageRoots: args.imageRoots };
+  if (args.groupSize !== null) opts.context = { groupSize: { value: args.groupSize, source: '--group-size', assumed: false } };
+  return opts;
+}
+
+export function formatIssue(i: { file: string; line: number; message: string; severity?: string; unit?: string }): string {
+  const where = i.line > 0 ? (i.unit === 'row' ? `${i.file}: row ${i.line}` : `${i.file}:${i.line}`) : i.file;
   return `${where}: ${i.severity === 'warning' ? 'warning: ' : ''}${i.message}`;
 }
 
 async function summaryCommand(args: Args, io: CliIo): Promise<number> {
-  const { files, errors } = await collectLogs(args.paths);
-  const summary = await summarizeFiles(files, { imageRoots: args.imageRoots });
+  const { specs, errors } = await collectLogs(args.paths);
+  const summary = await summarizeSpecs(specs, readOptions(args));
   summary.errors = [...errors, ...summary.errors];
   for (const e of summary.errors) io.err(formatIssue(e) + '\n');
   io.out(args.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
@@ -148,16 +143,16 @@ async function showCommand(args: Args, io: CliIo): Promise<number> {
     io.err(`rollout-lens: show takes one PATH, got ${args.paths.length}\n`);
     return 2;
   }
-  const { files, errors } = await collectLogs(args.paths);
+  const { specs, errors } = await collectLogs(args.paths);
   for (const e of errors) io.err(formatIssue(e) + '\n');
-  if (files.length !== 1) {
-    if (files.length > 1) io.err(`${args.paths[0]}: holds ${files.length} logs; pass one of them:\n${files.map((f) => `  ${f}\n`).join('')}`);
+  if (specs.length !== 1) {
+    if (specs.length > 1) io.err(`${args.paths[0]}: holds ${specs.length} logs; pass one of them:\n${specs.map((f) => `  ${f.target} (${FORMAT_LABELS[f.format]})\n`).join('')}`);
     return 1;
   }
-  const file = files[0];
-  let log: RolloutLensLog;
+  const file = specs[0].target;
+  let log: RolloutLog;
   try {
-    log = await openRolloutLensJsonl(file, { imageRoots: args.imageRoots });
+    log = await openSpec(specs[0], readOptions(args));
   } catch (e) {
     io.err(`${file}: cannot read: ${errorMessage(e)}\n`);
     return 1;
@@ -171,8 +166,8 @@ async function showCommand(args: Args, io: CliIo): Promise<number> {
     const { rollout, issues } = log.read(args.record);
     for (const i of issues) io.err(formatIssue(i) + '\n');
     if (!rollout) return 1;
-    const line = log.lineOf(args.record);
-    io.out(args.json ? JSON.stringify(showJson(file, line, rollout, issues), null, 2) + '\n' : renderRollout(file, args.record, rollout));
+    const src = log.sourceOf(args.record);
+    io.out(args.json ? JSON.stringify(showJson(src.file, src.line, rollout, issues, log), null, 2) + '\n' : renderRollout(src.file, args.record, rollout));
     return 0;
   } finally {
     log.close();
@@ -184,11 +179,14 @@ async function showCommand(args: Args, io: CliIo): Promise<number> {
 export interface ShowJson {
   file: string;
   line: number;
+  /** 'row' for tabular formats (Parquet, JSON arrays). */
+  unit?: 'row';
+  format?: string;
   record: Record<string, unknown>;
   issues: Array<{ file: string; line: number; message: string; severity: 'error' | 'warning' }>;
 }
 
-export function showJson(file: string, line: number, r: Rollout, issues: LogIssue[]): ShowJson {
+export function showJson(file: string, line: number, r: Rollout, issues: LogIssue[], log?: RolloutLog): ShowJson {
   const record: Record<string, unknown> = { step: r.step, groupId: r.groupId, indexInGroup: r.indexInGroup };
   if (r.sampleId !== undefined) record.sampleId = r.sampleId;
   record.prompt = { text: r.prompt.text, images: r.prompt.images.map(imageJson) };
@@ -206,7 +204,15 @@ export function showJson(file: string, line: number, r: Rollout, issues: LogIssu
   if (r.verdict) record.verdict = r.verdict;
   record.generatedImages = r.generatedImages.map(imageJson);
   record.extra = r.extra;
-  return { file, line, record, issues: issues.map((i) => ({ file: i.file, line: i.line, message: i.message, severity: i.severity })) };
+  if (r.eval) record.eval = r.eval;
+  const out: ShowJson = { file, line, record, issues: issues.map((i) => ({ file: i.file, line: i.line, message: i.message, severity: i.severity })) };
+  if (r.source.unit === 'row') out.unit = 'row';
+  if (log) {
+    out.format = log.format;
+    record.stepKind = log.stepKind;
+    if (r.advantageSource === 'recomputed' && log.advantage.assumptions) record.advantageAssumptions = log.advantage.assumptions;
+  }
+  return out;
 }
 
 function imageJson(im: ImageRef): Record<string, unknown> {
@@ -238,7 +244,16 @@ function fmtCoords(b: readonly number[]): string {
 
 export function renderSummary(s: Summary): string {
   const lines: string[] = [];
-  lines.push(`format   ${s.format ?? '(nothing read)'}`);
+  lines.push(`format   ${s.format === null ? '(nothing read)' : s.format === 'mixed' ? 'mixed' : `${s.format} (${FORMAT_LABELS[s.format]})`}`);
+  if (s.logs.length > 1 || s.logs.some((l) => l.files > 1)) {
+    for (const l of s.logs) lines.push(`  log    ${l.target}  ${l.format}, ${l.files} file${l.files === 1 ? '' : 's'}, ${l.records} records, ${l.groups} groups`);
+  }
+  for (const l of s.logs) {
+    if (l.stepKind === 'batch-ordinal') lines.push(`  note   ${path.basename(l.target)}: no step in this format; steps are batch ordinals`);
+    if (l.advantage.source === 'recomputed') lines.push(`  note   ${path.basename(l.target)}: advantages recomputed: ${l.advantage.assumptions ?? ''}`);
+    if (l.grouping.method === 'blocks' && l.grouping.groupSize) lines.push(`  note   ${path.basename(l.target)}: groups = blocks of G = ${l.grouping.groupSize}${l.grouping.groupSizeSource ? ` (${l.grouping.groupSizeSource})` : ''}`);
+    if (l.grouping.method === 'none' && l.stepKind !== 'none') lines.push(`  note   ${path.basename(l.target)}: group size unknown; pass --group-size G or set it in rollout-lens.json`);
+  }
   lines.push(`files    ${s.files.length}${s.files.length > 0 && s.files.length <= 5 ? `  (${s.files.join(', ')})` : ''}`);
   lines.push(`records  ${s.records}`);
   lines.push(`groups   ${s.groups}${s.zeroVarianceGroups > 0 ? `  (${s.zeroVarianceGroups} with zero reward variance)` : ''}`);
@@ -261,7 +276,7 @@ export function renderSummary(s: Summary): string {
 
 export function renderRollout(file: string, index: number, r: Rollout): string {
   const out: string[] = [];
-  out.push(`${file}:${r.source.line}  record ${index}`);
+  out.push(`${file}${r.source.unit === 'row' ? `: row ${r.source.line}` : `:${r.source.line}`}  record ${index}`);
   out.push(`step ${r.step}  group ${r.groupId}  #${r.indexInGroup}${r.sampleId !== undefined ? `  sample ${r.sampleId}` : ''}`);
   out.push('');
   out.push('prompt:');

@@ -1,18 +1,39 @@
 // Summary over one or more logs (used by the CLI `summary` command). Built from the index only.
 
+import * as fs from 'fs';
 import type { StepRange } from './model';
-import { OpenOptions, RolloutLensLog, errorMessage, openRolloutLensJsonl } from './formats/rolloutLensJsonl';
+import type { FormatId, ReadOptions, RolloutLog } from './formats/log';
+import { errorMessage } from './formats/rolloutLensJsonl';
+import { LogSpec, detectFile, openSpec } from './formats/registry';
 
 export interface SummaryError {
   file: string;
-  /** 1-based line; 0 when the problem concerns the whole file. */
+  /** 1-based line (or row when `unit` is 'row'); 0 when the problem concerns the whole file. */
   line: number;
+  unit?: 'line' | 'row';
   message: string;
   severity: 'error' | 'warning';
 }
 
+/** One log that went into a summary. */
+export interface SummaryLog {
+  format: FormatId;
+  /** What was opened: a file, or the folder of per-step files. */
+  target: string;
+  files: number;
+  records: number;
+  groups: number;
+  stepKind: RolloutLog['stepKind'];
+  /** Where advantages came from, and the assumptions when recomputed. */
+  advantage: RolloutLog['advantage'];
+  grouping: RolloutLog['grouping'];
+}
+
 export interface Summary {
-  format: 'rollout-lens-jsonl' | null;
+  /** The format read; 'mixed' when the logs have several. */
+  format: FormatId | 'mixed' | null;
+  /** Every log read. */
+  logs: SummaryLog[];
   /** The files that were read. */
   files: string[];
   records: number;
@@ -25,46 +46,74 @@ export interface Summary {
   errors: SummaryError[];
 }
 
-/** Open each file in turn, add it to the summary, close it. Files that cannot be read become errors (line 0). */
-export async function summarizeFiles(files: string[], opts: OpenOptions = {}): Promise<Summary> {
+/** Open each file (its format detected) in turn, add it to the summary, close it. Unreadable files become errors (line 0). */
+export async function summarizeFiles(files: string[], opts: ReadOptions = {}): Promise<Summary> {
   const acc = new SummaryBuilder();
   for (const f of files) {
-    let log: RolloutLensLog;
-    try {
-      log = await openRolloutLensJsonl(f, { ...opts, columns: true });
-    } catch (e) {
-      acc.errors.push({ file: f, line: 0, message: `cannot read: ${errorMessage(e)}`, severity: 'error' });
+    if (!fs.existsSync(f)) {
+      acc.errors.push({ file: f, line: 0, message: 'cannot read: no such file', severity: 'error' });
       continue;
     }
-    try {
-      acc.add(log);
-    } finally {
-      log.close();
-    }
+    const format = detectFile(f);
+    if (format === null) acc.errors.push({ file: f, line: 0, message: 'format not recognised', severity: 'error' });
+    else await addSpec(acc, { format, target: f, files: [f] }, opts);
   }
   return acc.result();
 }
 
+/** Open each log in turn, add it to the summary, close it. Logs that cannot be read become errors (line 0). */
+export async function summarizeSpecs(specs: LogSpec[], opts: ReadOptions = {}): Promise<Summary> {
+  const acc = new SummaryBuilder();
+  for (const spec of specs) await addSpec(acc, spec, opts);
+  return acc.result();
+}
+
+async function addSpec(acc: SummaryBuilder, spec: LogSpec, opts: ReadOptions): Promise<void> {
+  let log: RolloutLog;
+  try {
+    log = await openSpec(spec, { ...opts, columns: true });
+  } catch (e) {
+    acc.errors.push({ file: spec.target, line: 0, message: `cannot read: ${errorMessage(e)}`, severity: 'error' });
+    return;
+  }
+  try {
+    acc.add(log);
+  } finally {
+    log.close();
+  }
+}
+
 /** Summary of logs already open (they must have been opened with `columns: true`). */
-export function summarizeLogs(logs: RolloutLensLog[]): Summary {
+export function summarizeLogs(logs: RolloutLog[]): Summary {
   const acc = new SummaryBuilder();
   for (const log of logs) acc.add(log);
   return acc.result();
 }
 
-class SummaryBuilder {
+export class SummaryBuilder {
   readonly errors: SummaryError[] = [];
   private readonly files: string[] = [];
+  private readonly logs: SummaryLog[] = [];
   private readonly steps = new Set<number>();
   private readonly sums = new Map<string, { sum: number; count: number }>();
   private records = 0;
   private groups = 0;
   private zeroVarianceGroups = 0;
 
-  add(log: RolloutLensLog): void {
+  add(log: RolloutLog): void {
     const columns = log.columns;
     if (!columns) throw new Error('summaries need logs opened with { columns: true }');
-    this.files.push(log.file);
+    this.files.push(...log.files);
+    this.logs.push({
+      format: log.format,
+      target: log.file,
+      files: log.files.length,
+      records: log.recordCount,
+      groups: log.groups.length,
+      stepKind: log.stepKind,
+      advantage: log.advantage,
+      grouping: log.grouping,
+    });
     this.records += log.recordCount;
     this.groups += log.groups.length;
     for (const s of log.steps) this.steps.add(s);
@@ -79,7 +128,11 @@ class SummaryBuilder {
       this.sums.set(name, acc);
     }
     for (const g of log.groups) if (hasZeroVariance(g.records, columns.reward)) this.zeroVarianceGroups++;
-    for (const i of log.issues) this.errors.push({ file: i.file, line: i.line, message: i.message, severity: i.severity });
+    for (const i of log.issues) {
+      const e: SummaryError = { file: i.file, line: i.line, message: i.message, severity: i.severity };
+      if (i.unit === 'row') e.unit = 'row';
+      this.errors.push(e);
+    }
   }
 
   result(): Summary {
@@ -95,8 +148,10 @@ class SummaryBuilder {
       }
       range = { min, max, count: this.steps.size };
     }
+    const formats = [...new Set(this.logs.map((l) => l.format))];
     return {
-      format: this.files.length > 0 ? 'rollout-lens-jsonl' : null,
+      format: formats.length === 0 ? null : formats.length === 1 ? formats[0] : 'mixed',
+      logs: [...this.logs],
       files: [...this.files],
       records: this.records,
       groups: this.groups,

@@ -28,7 +28,7 @@ describe('CLI', () => {
     const { code, out, err } = await runCli(['summary', FIXTURE_DIR, '--json']);
     assert.equal(code, 0);
     const s = JSON.parse(out) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(s), ['format', 'files', 'records', 'groups', 'zeroVarianceGroups', 'steps', 'rewards', 'errors']);
+    assert.deepEqual(Object.keys(s), ['format', 'logs', 'files', 'records', 'groups', 'zeroVarianceGroups', 'steps', 'rewards', 'errors']);
     assert.deepEqual(s.files, [FIXTURE]);
     assert.equal(s.records, 5);
     assert.deepEqual(s.steps, { min: 0, max: 1, count: 2 });
@@ -59,7 +59,7 @@ describe('CLI', () => {
     const r = j.record;
     assert.deepEqual(Object.keys(r), [
       'step', 'groupId', 'indexInGroup', 'sampleId', 'prompt', 'completion', 'answer', 'reference', 'predicted',
-      'rewards', 'reward', 'advantage', 'advantageSource', 'verdict', 'generatedImages', 'extra',
+      'rewards', 'reward', 'advantage', 'advantageSource', 'verdict', 'generatedImages', 'extra', 'stepKind',
     ]);
     const prompt = r.prompt as { images: Array<Record<string, unknown>> };
     assert.deepEqual(prompt.images[0], {

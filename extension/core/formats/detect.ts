@@ -33,13 +33,17 @@ export function detectFormat(filePath: string, firstBytes: Uint8Array): LogForma
     if (!line.startsWith('{')) return null;
     try {
       const v = parseJsonLenient(line).value;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v) && 'step' in v && 'completion' in v) return FORMAT_ID;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        const o = v as Record<string, unknown>;
+        // a number step and a string completion: ms-swift's column-oriented lines hold lists instead
+        if (typeof o.step === 'number' && typeof o.completion === 'string') return FORMAT_ID;
+      }
       return null;
     } catch {
       if (complete) return null;
     }
     // cut off: judge by the keys seen so far
-    const hasStep = /"step"\s*:/.test(line);
+    const hasStep = /"step"\s*:\s*-?\d/.test(line);
     return hasStep && /"(completion|group_id)"\s*:/.test(line) ? FORMAT_ID : null;
   }
   return null;
