@@ -20,7 +20,9 @@ function boxViews(boxes: readonly Box[], others: readonly Box[]): BoxView[] {
 }
 
 export function issueView(i: LogIssue): IssueView {
-  return { file: i.file, line: i.line, message: i.message, severity: i.severity };
+  const v: IssueView = { file: i.file, line: i.line, message: i.message, severity: i.severity };
+  if (i.unit === 'row') v.unit = 'row';
+  return v;
 }
 
 export function rolloutView(recordIndex: number, r: Rollout, issues: readonly LogIssue[], toUrl: ToUrl): RolloutView {
@@ -33,7 +35,9 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
   }));
   return {
     recordIndex,
+    file: r.source.file,
     line: r.source.line,
+    unit: r.source.unit ?? 'line',
     step: r.step,
     groupId: r.groupId,
     indexInGroup: r.indexInGroup,

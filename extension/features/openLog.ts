@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import * as path from 'path';
 import type { RunsTreeProvider } from './runsTree';
 import { openInInspector } from './runsTree';
+import { FORMAT_LABELS } from '../core/formats/log';
 
 /**
  * "Rollout Lens: Open Rollout Log…": from the Explorer context menu (a uri is passed), or from the
@@ -10,15 +11,15 @@ import { openInInspector } from './runsTree';
 export function registerOpenLogCommand(runs: RunsTreeProvider): vscode.Disposable {
   return vscode.commands.registerCommand('rolloutLens.openLog', async (uri?: vscode.Uri) => {
     if (uri instanceof vscode.Uri) return openInInspector(uri);
-    const found = (await runs.getRuns()).flatMap((r) => r.logs.map((file) => ({ file, run: r.name })));
+    const found = (await runs.getRuns()).flatMap((r) => r.logs.map((log) => ({ log, run: r.name })));
     type Pick = vscode.QuickPickItem & { file?: string };
-    const items: Pick[] = found.map(({ file, run }) => ({
-      label: path.basename(file),
-      description: run,
-      detail: vscode.workspace.asRelativePath(file),
-      file,
+    const items: Pick[] = found.map(({ log, run }) => ({
+      label: path.basename(log.target) + (log.target !== log.files[0] ? `/ (${log.files.length} files)` : ''),
+      description: `${run} · ${FORMAT_LABELS[log.format]}`,
+      detail: vscode.workspace.asRelativePath(log.target),
+      file: log.target,
     }));
-    items.push({ label: '$(folder-opened) Browse…', description: 'pick a rollout log file on disk', alwaysShow: true });
+    items.push({ label: '$(folder-opened) Browse…', description: 'pick a rollout log file or a folder of per-step logs', alwaysShow: true });
     const pick = await vscode.window.showQuickPick(items, {
       title: 'Rollout Lens: Open Rollout Log',
       placeHolder: found.length ? 'Pick a rollout log' : 'No rollout logs found in this workspace — browse for one',
@@ -29,8 +30,10 @@ export function registerOpenLogCommand(runs: RunsTreeProvider): vscode.Disposabl
     if (pick.file) return openInInspector(vscode.Uri.file(pick.file));
     const chosen = await vscode.window.showOpenDialog({
       canSelectMany: false,
+      canSelectFolders: true,
+      canSelectFiles: true,
       openLabel: 'Open Rollout Log',
-      filters: { 'Rollout logs': ['jsonl'], 'All files': ['*'] },
+      filters: { 'Rollout logs': ['jsonl', 'parquet', 'json', 'txt', 'log'], 'All files': ['*'] },
     });
     return chosen?.[0] ? openInInspector(chosen[0]) : undefined;
   });

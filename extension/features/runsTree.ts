@@ -1,12 +1,14 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
-import { discoverRuns, type RunInfo } from '../core/runs/discover';
+import * as fs from 'fs';
+import { discoverRuns, type LogEntry, type RunInfo } from '../core/runs/discover';
+import { FORMAT_LABELS } from '../core/formats/log';
 import { runGlobs } from './config';
-import { INSPECTOR_VIEW_TYPE } from './inspector/editor';
+import { INSPECTOR_VIEW_TYPE, opensAsCustomEditor, type InspectorEditorProvider } from './inspector/editor';
 
 type Node =
   | { kind: 'run'; run: RunInfo }
-  | { kind: 'log'; file: string; run: RunInfo }
+  | { kind: 'log'; log: LogEntry; run: RunInfo }
   | { kind: 'checkpoint'; dir: string; step: number | null };
 
 /** The Runs view: runs found with fast-glob under each workspace folder → their rollout logs and checkpoints. */
@@ -33,7 +35,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     if (!node) return (await this.getRuns()).map((run) => ({ kind: 'run', run }));
     if (node.kind === 'run') {
       return [
-        ...node.run.logs.map((file): Node => ({ kind: 'log', file, run: node.run })),
+        ...node.run.logs.map((log): Node => ({ kind: 'log', log, run: node.run })),
         ...node.run.checkpoints.map((c): Node => ({ kind: 'checkpoint', dir: c.dir, step: c.step })),
       ];
     }
@@ -52,13 +54,19 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         return item;
       }
       case 'log': {
-        const item = new vscode.TreeItem(path.basename(node.file), vscode.TreeItemCollapsibleState.None);
-        item.description = path.relative(node.run.dir, path.dirname(node.file)) || undefined;
-        item.iconPath = new vscode.ThemeIcon('list-flat');
-        item.resourceUri = vscode.Uri.file(node.file);
-        item.tooltip = node.file;
+        const { log } = node;
+        const folder = log.target !== log.files[0];
+        const item = new vscode.TreeItem(
+          folder ? `${path.basename(log.target)}/ (${log.files.length} files)` : path.basename(log.target),
+          vscode.TreeItemCollapsibleState.None,
+        );
+        const rel = path.relative(node.run.dir, folder ? path.dirname(log.target) : path.dirname(log.target));
+        item.description = [FORMAT_LABELS[log.format], rel || undefined].filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon(folder ? 'files' : 'list-flat');
+        item.resourceUri = vscode.Uri.file(log.target);
+        item.tooltip = `${log.target}\n${FORMAT_LABELS[log.format]}${folder ? `, ${log.files.length} files` : ''}`;
         item.contextValue = 'rolloutLog';
-        item.command = { command: 'rolloutLens.openLogFromTree', title: 'Open Rollout Log', arguments: [vscode.Uri.file(node.file)] };
+        item.command = { command: 'rolloutLens.openLogFromTree', title: 'Open Rollout Log', arguments: [vscode.Uri.file(log.target)] };
         return item;
       }
       case 'checkpoint': {
@@ -77,6 +85,20 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
   }
 }
 
-export function openInInspector(uri: vscode.Uri): Thenable<unknown> {
-  return vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE);
+let provider: InspectorEditorProvider | undefined;
+export function setInspectorProvider(p: InspectorEditorProvider): void {
+  provider = p;
+}
+
+/** Open a log file or a per-step folder in the inspector: the custom editor for its own file types, a panel otherwise. */
+export async function openInInspector(uri: vscode.Uri): Promise<unknown> {
+  let isDir = false;
+  try {
+    isDir = fs.statSync(uri.fsPath).isDirectory();
+  } catch {
+    void vscode.window.showErrorMessage(`Rollout Lens: ${uri.fsPath} does not exist.`);
+    return undefined;
+  }
+  if (!isDir && opensAsCustomEditor(uri.fsPath)) return vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE);
+  return provider?.openPanel(uri);
 }

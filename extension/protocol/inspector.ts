@@ -6,6 +6,7 @@
 //                    {kind:'request', id, method, params}             (request/reply with ids)
 //                    {kind:'notify', method:'log', params:{level,message}}
 //   host → webview   {kind:'init', params: InitPayload}               (answer to ready)
+//                    {kind:'update', params: UpdatePayload}           (counts grew: progressive open, tailing)
 //                    {kind:'response', id, ok:true, result} | {kind:'response', id, ok:false, error}
 //
 // Each method maps to its params and result type in `InspectorMethods`; `isWebviewToHost` /
@@ -40,14 +41,27 @@ export interface ImageView {
 
 export interface IssueView {
   file: string;
+  /** 1-based line, or row when `unit` is 'row'; 0 for the whole file. */
   line: number;
+  unit?: 'line' | 'row';
   message: string;
   severity: 'error' | 'warning';
 }
 
+/** One run-context value as shown to the user: read from a file, or assumed. */
+export interface ContextRow {
+  label: string;
+  value: string;
+  source: string;
+  assumed: boolean;
+}
+
 export interface RolloutView {
   recordIndex: number;
+  /** The file the record is in (logs of per-step files span many). */
+  file: string;
   line: number;
+  unit: 'line' | 'row';
   step: number;
   groupId: string;
   indexInGroup: number;
@@ -94,13 +108,33 @@ export interface InitPayload {
   issueCount: number;
   /** Where to start (a restored state or 0). */
   groupIndex: number;
+  /** Human name of the format ("verl rollout dump"). */
+  formatLabel: string;
+  /** Files read (1 for single-file logs). */
+  fileCount: number;
+  /** What a reader had to assume or rebuild, in words (steps as batch ordinals, recomputed advantages, G). */
+  notes: string[];
+  /** Run context values with their source. */
+  context: ContextRow[];
+  /** False while the log is still being indexed (an 'update' follows). */
+  complete: boolean;
+}
+
+/** Counts after the log grew (progressive indexing, appended lines, new step files). */
+export interface UpdatePayload {
+  records: number;
+  groups: number;
+  steps: number[];
+  issueCount: number;
+  complete: boolean;
 }
 
 export interface InspectorMethods {
   getGroup: { params: { groupIndex: number }; result: GroupView };
   /** The first group of the step at `stepIndex` in the sorted list of steps. */
   getStepGroup: { params: { stepIndex: number }; result: GroupView };
-  revealLine: { params: { line: number }; result: null };
+  /** Open the log at a line (or the file, for rows of binary files) beside the panel. */
+  revealLine: { params: { line: number; file?: string }; result: null };
 }
 
 export type MethodName = keyof InspectorMethods;
@@ -112,6 +146,7 @@ export type WebviewToHost =
 
 export type HostToWebview =
   | { kind: 'init'; params: InitPayload }
+  | { kind: 'update'; params: UpdatePayload }
   | { kind: 'response'; id: number; ok: true; result: unknown }
   | { kind: 'response'; id: number; ok: false; error: string };
 
@@ -127,7 +162,7 @@ function isNonNegInt(v: unknown): v is number {
 const paramChecks: { [M in MethodName]: (p: unknown) => p is InspectorMethods[M]['params'] } = {
   getGroup: (p): p is { groupIndex: number } => isObj(p) && isNonNegInt(p.groupIndex),
   getStepGroup: (p): p is { stepIndex: number } => isObj(p) && isNonNegInt(p.stepIndex),
-  revealLine: (p): p is { line: number } => isObj(p) && isNonNegInt(p.line),
+  revealLine: (p): p is { line: number; file?: string } => isObj(p) && isNonNegInt(p.line) && (p.file === undefined || typeof p.file === 'string'),
 };
 
 export function isMethodName(v: unknown): v is MethodName {
@@ -152,6 +187,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
 export function isHostToWebview(m: unknown): m is HostToWebview {
   if (!isObj(m)) return false;
   if (m.kind === 'init') return isObj(m.params) && typeof m.params.file === 'string' && isNonNegInt(m.params.groups);
+  if (m.kind === 'update') return isObj(m.params) && isNonNegInt(m.params.groups) && isNonNegInt(m.params.records) && Array.isArray(m.params.steps);
   if (m.kind === 'response') {
     return isNonNegInt(m.id) && (m.ok === true || (m.ok === false && typeof m.error === 'string'));
   }

@@ -24,7 +24,7 @@ describe('run discovery (fast-glob)', () => {
     const runs = await discoverRuns(root, ['**/*.rollouts.jsonl']);
     assert.deepStrictEqual(runs.map((r) => r.name), ['a', 'b']);
     const a = runs[0]!;
-    assert.deepStrictEqual(a.logs.map((f) => path.basename(f)), ['train.rollouts.jsonl', 'val.rollouts.jsonl']);
+    assert.deepStrictEqual(a.logs.map((f) => path.basename(f.target)), ['train.rollouts.jsonl', 'val.rollouts.jsonl']);
     assert.deepStrictEqual(a.checkpoints.map((c) => [c.step, c.hasTrainerState]), [[50, true], [75, false], [200, true]]);
     assert.deepStrictEqual(runs[1]!.checkpoints, []);
   });

@@ -85,7 +85,7 @@ describe('inspector webview (Chromium)', function () {
       sent.push(m);
       if (!isWebviewToHost(m)) throw new Error('webview sent a malformed message: ' + JSON.stringify(m));
       if (m.kind === 'ready') {
-        await reply({ kind: 'init', params: { file: '/runs/train.rollouts.jsonl', fileName: 'train.rollouts.jsonl', format: 'rollout-lens-jsonl', records: log.recordCount, groups: log.groups.length, steps: log.steps, issues: [], issueCount: 0, groupIndex: 0, ...init } });
+        await reply({ kind: 'init', params: { file: '/runs/train.rollouts.jsonl', fileName: 'train.rollouts.jsonl', format: 'rollout-lens-jsonl', records: log.recordCount, groups: log.groups.length, steps: log.steps, issues: [], issueCount: 0, groupIndex: 0, formatLabel: 'Rollout Lens JSONL', fileCount: 1, notes: [], context: [], complete: true, ...init } });
       } else if (m.kind === 'request') {
         if (m.method === 'getGroup') await reply({ kind: 'response', id: m.id, ok: true, result: group(m.params.groupIndex, patch) });
         else if (m.method === 'getStepGroup') {

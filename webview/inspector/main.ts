@@ -4,7 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { BoxView, GroupView, ImageView, InitPayload, IssueView, RolloutView } from '../../extension/protocol/inspector';
+import type { BoxView, GroupView, ImageView, InitPayload, IssueView, RolloutView, UpdatePayload } from '../../extension/protocol/inspector';
 import { InspectorClient } from './rpc';
 import { segmentCompletion } from '../../extension/core/segments';
 
@@ -38,7 +38,17 @@ function signed(v: number | null): string {
 
 function issueText(i: IssueView): string {
   const name = i.file.split(/[\\/]/).pop() ?? i.file;
-  return i.line > 0 ? `${name}:${i.line}: ${i.message}` : `${name}: ${i.message}`;
+  if (i.line <= 0) return `${name}: ${i.message}`;
+  return i.unit === 'row' ? `${name} row ${i.line}: ${i.message}` : `${name}:${i.line}: ${i.message}`;
+}
+
+function metaText(init: InitPayload): string {
+  const steps = init.steps;
+  const stepRange = steps.length === 0 || init.format === 'unknown'
+    ? ''
+    : ` · ${steps.length === 1 ? `step ${steps[0]}` : `steps ${steps[0]}–${steps[steps.length - 1]}`}`;
+  const files = init.fileCount > 1 ? ` · ${init.fileCount} files` : '';
+  return `${init.formatLabel} · ${init.records} completions · ${init.groups} groups${stepRange}${files}${init.complete ? '' : ' · indexing…'}`;
 }
 
 class Inspector {
@@ -55,7 +65,10 @@ class Inspector {
 
   constructor(root: HTMLElement) {
     this.root = root;
-    this.client = new InspectorClient((init) => this.onInit(init));
+    this.client = new InspectorClient(
+      (init) => this.onInit(init),
+      (u) => this.onUpdate(u),
+    );
     document.addEventListener('keydown', (e) => this.onKey(e));
     window.addEventListener('error', (e) => this.client.logError(String(e.message)));
     this.client.ready();
@@ -86,6 +99,19 @@ class Inspector {
       return;
     }
     void this.goGroup(Math.min(Math.max(0, gi), init.groups - 1), same ? s.completion : 0);
+  }
+
+  /** The log grew (indexing finished, lines appended, new step files): new counts, fresh groups. */
+  private onUpdate(u: UpdatePayload): void {
+    if (!this.init) return;
+    const wasEmpty = this.init.groups === 0;
+    Object.assign(this.init, { records: u.records, groups: u.groups, steps: u.steps, issueCount: u.issueCount, complete: u.complete });
+    this.cache.clear();
+    this.q('#meta').textContent = metaText(this.init);
+    if (wasEmpty && u.groups > 0) {
+      this.renderShell();
+      void this.goGroup(0);
+    } else if (this.group) void this.goGroup(this.groupIndex, this.completion);
   }
 
   private fetchGroup(i: number): Promise<GroupView> {
@@ -212,8 +238,7 @@ class Inspector {
     const header = el('header', 'toolbar');
     const title = el('div', 'title');
     title.append(el('span', 'file', init.fileName, { title: init.file }));
-    const stepRange = init.steps.length ? `steps ${init.steps[0]}–${init.steps[init.steps.length - 1]}` : 'no steps';
-    title.append(el('span', 'meta', `${init.format} · ${init.records} completions · ${init.groups} groups · ${stepRange}`));
+    title.append(el('span', 'meta', metaText(init), { id: 'meta', title: init.format }));
     header.append(title);
 
     const nav = el('nav', 'nav', undefined, { 'aria-label': 'Navigate' });
@@ -236,6 +261,27 @@ class Inspector {
 
     const status = el('div', 'status', '', { id: 'status', role: 'status' });
     this.root.append(status);
+
+    if (init.notes.length > 0 || init.context.length > 0) {
+      const det = el('details', 'log-notes', undefined, { id: 'log-notes' });
+      const assumed = init.context.filter((c) => c.assumed).length;
+      det.append(el('summary', undefined, `How this log was read: ${init.notes.length} note${init.notes.length === 1 ? '' : 's'}${init.context.length ? `, run context (${init.context.length - assumed} read, ${assumed} assumed)` : ''}`));
+      if (init.notes.length) {
+        const ul = el('ul', 'notes');
+        for (const n of init.notes) ul.append(el('li', undefined, n));
+        det.append(ul);
+      }
+      if (init.context.length) {
+        const table = el('table', 'context');
+        for (const c of init.context) {
+          const tr = el('tr', c.assumed ? 'assumed' : 'read');
+          tr.append(el('th', undefined, c.label), el('td', 'value', c.value), el('td', 'source', c.assumed ? `assumed — ${c.source}` : `read from ${c.source}`));
+          table.append(tr);
+        }
+        det.append(table);
+      }
+      this.root.append(det);
+    }
 
     if (init.issueCount > 0) {
       const det = el('details', 'log-issues', undefined, { id: 'log-issues' });
@@ -325,7 +371,7 @@ class Inspector {
       const c = el('button', 'card' + (i === this.completion ? ' selected' : ''), undefined, {
         role: 'option',
         'aria-selected': String(i === this.completion),
-        title: `completion ${r.indexInGroup} (line ${r.line})`,
+        title: `completion ${r.indexInGroup} (${r.unit === "row" ? "row" : "line"} ${r.line} of ${r.file.split(/[\\/]/).pop() ?? r.file})`,
       });
       c.append(el('span', 'card-index', `#${r.indexInGroup}`), el('span', 'card-reward', `R ${fmt(r.reward)}`), el('span', 'card-adv ' + advClass(r.advantage), `A ${signed(r.advantage)}`));
       if (r.issues.length) c.append(el('span', 'card-issue', '⚠', { title: r.issues.map(issueText).join('\n') }));
@@ -375,7 +421,7 @@ class Inspector {
     box.replaceChildren();
     for (const i of issues) {
       const d = el('div', `issue ${i.severity}`, issueText(i), { title: 'Click to open the log at this line' });
-      d.addEventListener('click', () => void this.client.request('revealLine', { line: i.line }).catch(() => undefined));
+      d.addEventListener('click', () => void this.client.request('revealLine', { line: i.line, file: i.file }).catch(() => undefined));
       box.append(d);
     }
   }

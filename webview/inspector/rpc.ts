@@ -1,7 +1,7 @@
 // The webview side of the inspector protocol: ready handshake, request/reply with ids,
 // runtime check of everything that arrives.
 import {
-  isHostToWebview, type InitPayload, type InspectorMethods, type MethodName, type WebviewToHost,
+  isHostToWebview, type InitPayload, type InspectorMethods, type MethodName, type UpdatePayload, type WebviewToHost,
 } from '../../extension/protocol/inspector';
 
 export interface VsCodeApi {
@@ -17,12 +17,19 @@ export class InspectorClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
-  constructor(private readonly onInit: (init: InitPayload) => void) {
+  constructor(
+    private readonly onInit: (init: InitPayload) => void,
+    private readonly onUpdate: (u: UpdatePayload) => void = () => undefined,
+  ) {
     window.addEventListener('message', (e: MessageEvent<unknown>) => {
       const m = e.data;
       if (!isHostToWebview(m)) return;
       if (m.kind === 'init') {
         this.onInit(m.params);
+        return;
+      }
+      if (m.kind === 'update') {
+        this.onUpdate(m.params);
         return;
       }
       const p = this.pending.get(m.id);

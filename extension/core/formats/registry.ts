@@ -40,6 +40,10 @@ export function readerFor(id: FormatId): FormatReader | undefined {
 /** Formats whose files in one folder form one log (per-step files of one run). */
 const MULTI_FILE: ReadonlySet<FormatId> = new Set<FormatId>(['trl-parquet', 'trl-wandb-table', 'verl-jsonl']);
 
+export function isMultiFileFormat(f: FormatId): boolean {
+  return MULTI_FILE.has(f);
+}
+
 export const DETECT_BYTES = 64 * 1024;
 
 /** The format of a file from its first 64 KB (and its name), or null. */

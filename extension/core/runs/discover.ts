@@ -3,6 +3,9 @@
 // tree, the CLI and the tests.
 import fg from 'fast-glob';
 import * as path from 'path';
+import type { FormatId } from '../formats/log';
+import { naturalCompare } from '../formats/log';
+import { detectFile, isCompanionFile, isMultiFileFormat } from '../formats/registry';
 
 export interface CheckpointInfo {
   dir: string;
@@ -10,37 +13,107 @@ export interface CheckpointInfo {
   hasTrainerState: boolean;
 }
 
+/** One log of a run: a file, or a folder of per-step files (TRL parquet, verl, wandb tables). */
+export interface LogEntry {
+  format: FormatId;
+  /** The file, or the folder of a multi-file log (absolute). */
+  target: string;
+  files: string[];
+}
+
 export interface RunInfo {
   /** The run folder (absolute). */
   dir: string;
   /** Display name: the run folder's name. */
   name: string;
-  /** Rollout logs of the run (absolute, sorted). */
-  logs: string[];
+  /** Rollout logs of the run, sorted by target. */
+  logs: LogEntry[];
   checkpoints: CheckpointInfo[];
 }
 
 /** Folder names that hold a run's logs rather than being the run themselves. */
-const LOG_FOLDERS = new Set(['rollouts', 'completions', 'logs', 'rollout_data', 'rollout_data_dir', 'debug_logs']);
+const LOG_FOLDERS = new Set([
+  'rollouts',
+  'completions',
+  'logs',
+  'log',
+  'rollout_data',
+  'rollout_data_dir',
+  'validation_data',
+  'validation_data_dir',
+  'val_data',
+  'debug_logs',
+  'eval',
+  'evals',
+  'results',
+]);
 
-export function runDirOf(logFile: string): string {
-  const parent = path.dirname(logFile);
+/** The run a log (file or per-step folder) belongs to: wandb tables belong to the folder holding `wandb/`. */
+export function runDirOf(logPath: string, isFolder = false): string {
+  const parts = logPath.split(/[\\/]/);
+  const w = parts.lastIndexOf('wandb');
+  if (w > 0) return parts.slice(0, w).join(path.sep) || path.sep;
+  const parent = isFolder ? logPath : path.dirname(logPath);
   return LOG_FOLDERS.has(path.basename(parent).toLowerCase()) ? path.dirname(parent) : parent;
 }
 
-export const DEFAULT_IGNORE = ['**/node_modules/**', '**/.git/**', '**/.tools/**', '**/wandb/**/files/media/images/**'];
+export const DEFAULT_IGNORE = [
+  '**/node_modules/**',
+  '**/.git/**',
+  '**/.tools/**',
+  '**/wandb/**/files/media/images/**',
+  '**/checkpoint-*/**',
+  '**/global_step*/**',
+];
 
-export async function discoverRuns(root: string, globs: readonly string[], ignore: readonly string[] = DEFAULT_IGNORE): Promise<RunInfo[]> {
-  const files = await fg([...globs], { cwd: root, absolute: true, onlyFiles: true, ignore: [...ignore], suppressErrors: true, followSymbolicLinks: true });
-  const byRun = new Map<string, string[]>();
-  for (const f of files.map((x) => path.normalize(x)).sort()) {
-    const dir = runDirOf(f);
+/** Default `rolloutLens.runGlobs`: where each framework writes its rollouts (every match is still checked by content). */
+export const DEFAULT_RUN_GLOBS = [
+  '**/*.rollouts.jsonl',
+  '**/*.eval.jsonl',
+  '**/completions/completions_*.parquet',
+  '**/wandb/*/files/media/table/completions_*.table.json',
+  '**/completions.jsonl',
+  '**/*debug_log*.txt',
+  '**/[0-9]*.jsonl',
+  '**/generations.log',
+  '**/*results*.json',
+  '**/generated_responses.json',
+];
+
+/**
+ * Logs matched by the globs (bounded: `maxFiles`), kept only when their content is a format Rollout Lens
+ * reads, grouped into runs; per-step files of one folder form one log; companion files are left out.
+ */
+export async function discoverRuns(
+  root: string,
+  globs: readonly string[],
+  ignore: readonly string[] = DEFAULT_IGNORE,
+  maxFiles = 20000,
+): Promise<RunInfo[]> {
+  let files = await fg([...globs], { cwd: root, absolute: true, onlyFiles: true, ignore: [...ignore], suppressErrors: true, followSymbolicLinks: true, deep: 8 });
+  files = files.map((x) => path.normalize(x)).sort(naturalCompare).slice(0, maxFiles);
+  const entries = new Map<string, LogEntry>();
+  for (const f of files) {
+    const format = detectFile(f);
+    if (format === null || isCompanionFile(f, format)) continue;
+    if (isMultiFileFormat(format)) {
+      const dir = path.dirname(f);
+      const key = `${format}\u0000${dir}`;
+      const e = entries.get(key) ?? { format, target: dir, files: [] };
+      e.files.push(f);
+      entries.set(key, e);
+    } else entries.set(`${format}\u0000${f}`, { format, target: f, files: [f] });
+  }
+  const byRun = new Map<string, LogEntry[]>();
+  for (const e of entries.values()) {
+    const dir = runDirOf(e.target, e.target !== e.files[0]);
     const list = byRun.get(dir) ?? [];
-    list.push(f);
+    list.push(e);
     byRun.set(dir, list);
   }
   const runs: RunInfo[] = [];
   for (const [dir, logs] of [...byRun.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    logs.sort((a, b) => naturalCompare(a.target, b.target));
     runs.push({ dir, name: path.basename(dir), logs, checkpoints: await discoverCheckpoints(dir) });
   }
   return runs;

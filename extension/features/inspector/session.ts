@@ -1,14 +1,30 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
-import type { RolloutLensLog } from '../../core/formats/rolloutLensJsonl';
+import type { RolloutLog } from '../../core/formats/log';
+import { FORMAT_LABELS } from '../../core/formats/log';
 import type { LogIssue } from '../../core/model';
+import { logNotes, contextRows } from '../../core/logNotes';
 import { groupView, issueView, rolloutView } from '../../core/inspectorView';
 import {
   isWebviewToHost, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName, type RolloutView,
+  type UpdatePayload,
 } from '../../protocol/inspector';
 import { inspectorHtml } from './html';
 
 const MAX_INIT_ISSUES = 200;
+/** How often a visible panel re-checks a growing log (network filesystems deliver no change events). */
+export const POLL_MS = 5000;
+
+/**
+ * A log being opened: `partial` resolves as soon as the first records can be shown (progressive
+ * indexing), `done` when the whole log is indexed. Both give the same (growing) log object.
+ */
+export interface LogSource {
+  /** What was opened: a file, or the folder of a per-step log. */
+  target: string;
+  partial: Promise<RolloutLog>;
+  done: Promise<RolloutLog>;
+}
 
 /** Is `p` inside one of `roots` (or equal to one)? */
 export function isUnder(p: string, roots: readonly string[]): boolean {
@@ -40,13 +56,15 @@ export class InspectorSession implements vscode.Disposable {
     private readonly panel: vscode.WebviewPanel,
     private readonly fileUri: vscode.Uri,
     private readonly extensionUri: vscode.Uri,
-    private readonly log: Promise<RolloutLensLog>,
+    private readonly source: LogSource,
   ) {
+    this.log = source.partial;
     this.roots = [
       ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
       path.dirname(fileUri.fsPath),
     ];
-    this.disposables.push(this.answered, this.initialized);
+    if (source.target !== fileUri.fsPath) this.roots.push(source.target);
+    this.disposables.push(this.answered, this.initialized, this.updated);
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.applyOptions();
     panel.webview.html = inspectorHtml(panel.webview, extensionUri, path.basename(fileUri.fsPath));
@@ -54,7 +72,57 @@ export class InspectorSession implements vscode.Disposable {
       (log) => this.prepareRoots(log),
       (e: unknown) => vscode.window.showErrorMessage(`Rollout Lens: cannot open ${fileUri.fsPath}: ${errorMessage(e)}`),
     );
+    void source.done.then(
+      (log) => {
+        this.prepareRoots(log);
+        this.postUpdate(log);
+      },
+      () => undefined,
+    );
+    const timer = setInterval(() => void this.poll(), POLL_MS);
+    this.disposables.push({ dispose: () => clearInterval(timer) });
   }
+
+  private readonly log: Promise<RolloutLog>;
+  private polling = false;
+  private doneIndexing = false;
+
+  /** Re-check a growing log while the panel is visible; new records reach the webview as an update. */
+  async poll(): Promise<number> {
+    if (this.polling || !this.panel.visible || !this.doneIndexing) return 0;
+    this.polling = true;
+    try {
+      const log = await this.log;
+      if (!log.refresh) return 0;
+      const { added } = await log.refresh();
+      if (added > 0) {
+        this.prepareRoots(log);
+        this.postUpdate(log);
+      }
+      return added;
+    } catch (e) {
+      console.warn('[rollout-lens] refresh failed:', errorMessage(e));
+      return 0;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private postUpdate(log: RolloutLog): void {
+    this.doneIndexing = true;
+    const u: UpdatePayload = {
+      records: log.recordCount,
+      groups: log.groups.length,
+      steps: [...log.steps],
+      issueCount: log.issues.length,
+      complete: log.complete !== false,
+    };
+    this.post({ kind: 'update', params: u });
+    this.updated.fire(u);
+  }
+
+  private readonly updated = new vscode.EventEmitter<UpdatePayload>();
+  readonly onDidUpdate = this.updated.event;
 
   get webviewReadyCount(): number {
     return this.readyCount;
@@ -81,7 +149,7 @@ export class InspectorSession implements vscode.Disposable {
   }
 
   /** Before the first page: the image folders of a sample of groups spread over the log. */
-  private prepareRoots(log: RolloutLensLog): void {
+  private prepareRoots(log: RolloutLog): void {
     this.stepFirstGroup = [];
     const stepIndex = new Map(log.steps.map((s, i) => [s, i]));
     log.groups.forEach((g, gi) => {
@@ -114,21 +182,26 @@ export class InspectorSession implements vscode.Disposable {
       try {
         const log = await this.log;
         const init: InitPayload = {
-          file: this.fileUri.fsPath,
-          fileName: path.basename(this.fileUri.fsPath),
+          file: this.source.target,
+          fileName: path.basename(this.source.target),
           format: log.format,
+          formatLabel: FORMAT_LABELS[log.format],
+          fileCount: log.files.length,
           records: log.recordCount,
           groups: log.groups.length,
-          steps: log.steps,
+          steps: [...log.steps],
           issues: log.issues.slice(0, MAX_INIT_ISSUES).map(issueView),
           issueCount: log.issues.length,
           groupIndex: 0,
+          notes: logNotes(log),
+          context: contextRows(log.context),
+          complete: log.complete !== false,
         };
         this.post({ kind: 'init', params: init });
         this.lastInit = init;
         this.initialized.fire(init);
       } catch (e) {
-        this.post({ kind: 'init', params: emptyInit(this.fileUri.fsPath, errorMessage(e)) });
+        this.post({ kind: 'init', params: emptyInit(this.source.target, errorMessage(e)) });
       }
       return;
     }
@@ -150,15 +223,22 @@ export class InspectorSession implements vscode.Disposable {
       case 'getGroup':
         return this.group(log, (params as InspectorMethods['getGroup']['params']).groupIndex);
       case 'getStepGroup': {
+        if (this.stepFirstGroup.length !== log.steps.length) this.prepareRoots(log);
         const si = (params as InspectorMethods['getStepGroup']['params']).stepIndex;
         const gi = this.stepFirstGroup[si];
         if (gi === undefined) throw new Error(`no step at index ${si}`);
         return this.group(log, gi);
       }
       case 'revealLine': {
-        const line = (params as InspectorMethods['revealLine']['params']).line;
+        const p = params as InspectorMethods['revealLine']['params'];
+        const line = p.line;
+        const file = p.file && log.files.includes(p.file) ? p.file : log.files[0] ?? this.fileUri.fsPath;
+        if (/\.parquet$/i.test(file)) {
+          void vscode.window.showInformationMessage(`Rollout Lens: ${path.basename(file)} is a Parquet file (binary); the record is row ${line}.`);
+          return null;
+        }
         // Open the raw log read-only at the line (the viewer never edits logs).
-        const doc = await vscode.workspace.openTextDocument(this.fileUri);
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
         const pos = new vscode.Position(Math.max(0, line - 1), 0);
         await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos), viewColumn: vscode.ViewColumn.Beside, preview: true });
         return null;
@@ -166,7 +246,7 @@ export class InspectorSession implements vscode.Disposable {
     }
   }
 
-  private group(log: RolloutLensLog, groupIndex: number): GroupView {
+  private group(log: RolloutLog, groupIndex: number): GroupView {
     const g = log.groups[groupIndex];
     if (!g) throw new Error(`group ${groupIndex} is out of range (the log has ${log.groups.length})`);
     const rollouts: RolloutView[] = [];
@@ -193,14 +273,14 @@ export class InspectorSession implements vscode.Disposable {
 
   dispose(): void {
     for (const d of this.disposables.splice(0)) d.dispose();
-    void this.log.then((l) => l.close(), () => undefined);
+    void this.source.done.then((l) => l.close(), () => undefined);
   }
 }
 
 function emptyInit(file: string, message: string): InitPayload {
   return {
-    file, fileName: path.basename(file), format: 'unknown', records: 0, groups: 0, steps: [],
-    issues: [{ file, line: 0, message, severity: 'error' }], issueCount: 1, groupIndex: 0,
+    file, fileName: path.basename(file), format: 'unknown', formatLabel: 'unknown', fileCount: 0, records: 0, groups: 0, steps: [],
+    issues: [{ file, line: 0, message, severity: 'error' }], issueCount: 1, groupIndex: 0, notes: [], context: [], complete: true,
   };
 }
 
