@@ -19,12 +19,15 @@ import {
   renderScene,
   targetsOf,
 } from './scenes';
+import { writeFrameworkRuns, type DemoItem } from './frameworks';
 
 export interface DemoOptions {
   seed?: number;
   steps?: number;
   prompts?: number;
   groupSize?: number;
+  /** Also write the run as verl, VLM-R1, TRL and ms-swift would have logged it (default true). */
+  frameworks?: boolean;
 }
 
 export interface DemoResult {
@@ -470,6 +473,7 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
 
   const logFile = path.join(logDir, 'train.rollouts.jsonl');
   const lines: string[] = [];
+  const items: DemoItem[] = [];
   const stats: StepStats[] = [];
   for (let s = 1; s <= steps; s++) {
     const st: StepStats = { step: s, rewards: [], acc: [], fmt: [], iou: [], groupStds: [], zeroStdGroups: 0, groups: 0, lengths: [], truncated: 0 };
@@ -559,6 +563,21 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
       }
       const adv = groupAdvantages(rewards);
       records.forEach((rec, i) => (rec.advantage = adv[i]));
+      records.forEach((rec, i) =>
+        items.push({
+          step: s,
+          prompt: p,
+          index: i,
+          promptText: promptText(scene),
+          imagePath: path.join(imagesDir, `${scene.id}.png`),
+          completion: rec.completion as string,
+          gtCount: gt.length,
+          gtBoxes: gtBoxes.map((b) => [b[0], b[1], b[2], b[3]]),
+          rewards: rec.rewards as DemoItem['rewards'],
+          reward: rewards[i]!,
+          advantage: adv[i]!,
+        }),
+      );
       const sd = stdUnbiased(rewards);
       st.groupStds.push(sd);
       st.groups++;
@@ -571,6 +590,7 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
   fs.writeFileSync(logFile, lines.join('\n') + '\n');
 
   writeCheckpoints(runDir, seed, stats, prompts, groupSize);
+  if (opts.frameworks !== false) writeFrameworkRuns(root, items, seed, groupSize);
   fs.writeFileSync(path.join(root, 'README.md'), readmeText(steps, prompts, groupSize, seed, scenes));
   return { outDir: root, logFile, records: lines.length, images: scenes.length };
 }
