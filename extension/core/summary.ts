@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import type { StepRange } from './model';
 import type { FormatId, ReadOptions, RolloutLog } from './formats/log';
 import { errorMessage } from './formats/rolloutLensJsonl';
-import { LogSpec, detectFile, openSpec } from './formats/registry';
+import { LogSpec, detectFile, openSpec } from './formats/all';
 
 export interface SummaryError {
   file: string;

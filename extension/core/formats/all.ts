@@ -1,7 +1,11 @@
-// Registers every format reader with the registry. Import this module once (extension, CLI, tests).
+// Registers every format reader with the registry, most specific first (the project's own, most
+// permissive format is tried last by the registry). Import this module once (extension, CLI, tests).
 
 import { registerReaders } from './registry';
+import { trlParquetReader, trlWandbTableReader } from './trl';
+import { msSwiftReader } from './msSwift';
+import { evalJsonlReader, generatedResponsesReader, r1vEvalReader } from './evalOutputs';
 
-registerReaders([]);
+registerReaders([trlParquetReader, trlWandbTableReader, msSwiftReader, evalJsonlReader, r1vEvalReader, generatedResponsesReader]);
 
 export * from './registry';

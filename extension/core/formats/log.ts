@@ -185,6 +185,10 @@ export interface FinishOptions {
   weights?: Record<string, number>;
   context?: RunContext | null;
   bytes: number;
+  /** 'row' for tabular formats: sources and issues then say row, not line. */
+  unit?: 'line' | 'row';
+  /** Fill a record's null `reward` from the summed rewards (default true; false for eval scores that do not add up). */
+  totalFromRewards?: boolean;
   read(recordIndex: number, source: SourceRef): { rollout: Rollout | null; issues: LogIssue[] };
   close?(): void;
 }
@@ -377,8 +381,9 @@ export class LogBuilder {
           this.issue({
             file: this.files[fileArr[first]] ?? o.file,
             line: lineArr[first],
-            message: `group ${g.groupId} at step ${g.step} holds ${g.records.length} completions, expected G = ${groupSize}${groupSizeAssumed ? ' (assumed)' : ''}`,
+            message: `group ${g.groupId} at step ${g.step} holds ${g.records.length} completion${g.records.length === 1 ? '' : 's'}, expected G = ${groupSize}${groupSizeAssumed ? ' (assumed)' : ''}`,
             severity: 'warning',
+            ...(o.unit === 'row' ? { unit: 'row' as const } : {}),
           });
         }
       }
@@ -401,7 +406,10 @@ export class LogBuilder {
     const stepList = [...new Set(groups.map((g) => g.step))].sort((a, b) => a - b);
     const files = [...this.files];
     const inRange = (i: number): boolean => Number.isInteger(i) && i >= 0 && i < n;
-    const sourceOf = (i: number): SourceRef => ({ file: files[fileArr[i]] ?? o.file, line: lineArr[i] });
+    const unit = o.unit;
+    const sourceOf = (i: number): SourceRef =>
+      unit === 'row' ? { file: files[fileArr[i]] ?? o.file, line: lineArr[i], unit } : { file: files[fileArr[i]] ?? o.file, line: lineArr[i] };
+    const totalFromRewards = o.totalFromRewards !== false;
     const grouping: GroupingInfo = {
       method: o.grouping === 'blocks' && !(groupSize && groupSize > 0) ? 'none' : o.grouping,
       irregular,
@@ -443,7 +451,7 @@ export class LogBuilder {
             r.advantage = advantage[i];
             r.advantageSource = 'recomputed';
           }
-          if (r.reward === null && !Number.isNaN(reward[i])) r.reward = reward[i];
+          if (r.reward === null && totalFromRewards && !Number.isNaN(reward[i])) r.reward = reward[i];
         }
         return out;
       },

@@ -5,7 +5,7 @@ import fg from 'fast-glob';
 import * as path from 'path';
 import type { FormatId } from '../formats/log';
 import { naturalCompare } from '../formats/log';
-import { detectFile, isCompanionFile, isMultiFileFormat } from '../formats/registry';
+import { detectFile, isCompanionFile, isMultiFileFormat } from '../formats/all';
 
 export interface CheckpointInfo {
   dir: string;
