@@ -190,7 +190,7 @@ describe('TRL Parquet reader: the fixture run (completions_00010/11/12.parquet)'
         l.issues.filter((i) => /expected G/.test(i.message)).map((i) => [path.basename(i.file), i.line, i.message]),
         [
           ['completions_00010.parquet', 7, 'group 2 at step 10 holds 2 completions, expected G = 3'],
-          ['completions_00012.parquet', 4, 'group 1 at step 12 holds 1 completions, expected G = 3'],
+          ['completions_00012.parquet', 4, 'group 1 at step 12 holds 1 completion, expected G = 3'],
         ],
       );
     } finally {
