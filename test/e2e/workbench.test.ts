@@ -131,4 +131,25 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await page.screenshot({ path: path.join(OUTPUT, 'runs-view-opened.png') });
     await page.close();
   });
+
+  it('opens a VLM-R1 debug log and a verl folder from the Runs view, with what was assumed shown', async () => {
+    const page = await newPage();
+    await openWorkbench(page, wb.server.url({ devPath: REPO }));
+    const tab = page.locator('.activitybar .action-item a[aria-label^="Rollout Lens"]').first();
+    await tab.waitFor({ timeout: 60_000 });
+    await tab.click();
+    const item = page.locator('.monaco-list-row', { hasText: 'debug_log.2026-11-21-10-00-00.txt' }).first();
+    await item.waitFor({ timeout: 60_000 });
+    await item.click();
+    const wv = webviewFrame(page);
+    await wv.locator('#position').filter({ hasText: 'completion 1/8' }).waitFor({ timeout: 60_000 });
+    assert.match((await wv.locator('#meta').textContent()) ?? '', /VLM-R1 family debug log/);
+    assert.ok((await wv.locator('.box-pred').count()) > 0, 'boxes from the logged completion are drawn on the resolved image');
+    assert.ok(await wv.locator('.reward-chip[data-reward="format"]').count(), 'the format reward joined from _format.txt');
+    await wv.locator('#log-notes summary').click();
+    assert.match((await wv.locator('#log-notes').textContent()) ?? '', /batch ordinals/);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(OUTPUT, 'vlm-r1-debug-log.png') });
+    await page.close();
+  });
 });

@@ -100,4 +100,69 @@ describe('Rollout Lens in a real VS Code', () => {
     assert.deepStrictEqual(siblings.filter((f) => !f.endsWith('.rollouts.jsonl')), [], 'no sidecar written next to the log');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
+
+  it('the Runs tree lists a run of every framework the demo writes, checked by content', async () => {
+    const { runs } = await api();
+    runs.refresh();
+    const roots = await runs.getChildren();
+    const names = roots.filter((n) => n.kind === 'run').map((n) => (n.kind === 'run' ? n.run.name : ''));
+    for (const want of ['grpo-demo', 'trl-demo', 'verl-demo', 'vlm-r1-demo', 'ms-swift-demo']) assert.ok(names.includes(want), `runs: ${names.join(', ')}`);
+    const trl = roots.find((n) => n.kind === 'run' && n.run.name === 'trl-demo')!;
+    const logs = (await runs.getChildren(trl)).filter((n) => n.kind === 'log');
+    assert.strictEqual(logs.length, 1, 'the per-step parquet files are one log');
+    const item = runs.getTreeItem(logs[0]!);
+    assert.match(String(item.label), /^completions\/ \(6 files\)$/);
+    assert.match(String(item.description), /TRL completions \(Parquet\)/);
+    const vlm = roots.find((n) => n.kind === 'run' && n.run.name === 'vlm-r1-demo')!;
+    const vlmLogs = (await runs.getChildren(vlm)).filter((n) => n.kind === 'log').map((n) => String(runs.getTreeItem(n).label));
+    assert.deepStrictEqual(vlmLogs, ['debug_log.2026-11-21-10-00-00.txt'], 'the _format.txt companion is read with its main log, not listed');
+  });
+
+  async function openTarget(rel: string[]): Promise<{ init: import('../../../extension/protocol/inspector').InitPayload; group: import('../../../extension/protocol/inspector').GroupView }> {
+    const { inspector } = await api();
+    const ws = vscode.workspace.workspaceFolders![0]!.uri;
+    const created = waitFor(inspector.onDidCreateSession, () => true, 30_000, 'an inspector session');
+    await vscode.commands.executeCommand('rolloutLens.openInInspector', vscode.Uri.joinPath(ws, ...rel));
+    const session = await created;
+    const init = session.lastInit ?? await waitFor(session.onDidInit, () => true, 60_000, 'init');
+    const group = session.lastGroup ?? await waitFor(session.onDidAnswer, () => true, 60_000, 'the first group');
+    return { init, group };
+  }
+
+  it('a TRL completions folder opens as one log: 8 completions a group, advantages as logged', async () => {
+    const { init, group } = await openTarget(['runs', 'trl-demo', 'completions']);
+    assert.strictEqual(init.format, 'trl-parquet');
+    assert.strictEqual(init.fileCount, 6);
+    assert.deepStrictEqual(init.steps, [4, 8, 12, 16, 20, 24]);
+    assert.strictEqual(group.rollouts.length, 8);
+    assert.ok(group.rollouts.every((r) => r.advantageSource === 'logged' && r.unit === 'row'));
+    assert.deepStrictEqual(group.rollouts[0]!.rewards.map((r) => r.name), ['accuracy_reward', 'format_reward', 'iou_reward']);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a verl rollout_data folder: groups rebuilt from shuffled rows, advantages recomputed and said so, G read from rollout-lens.json', async () => {
+    const { init, group } = await openTarget(['runs', 'verl-demo', 'rollout_data']);
+    assert.strictEqual(init.format, 'verl-jsonl');
+    assert.strictEqual(init.fileCount, 24);
+    assert.strictEqual(init.records, 24 * 64);
+    assert.strictEqual(group.rollouts.length, 8);
+    assert.ok(group.rollouts.every((r) => r.advantageSource === 'recomputed'));
+    assert.ok(init.notes.some((n) => /recomputed/i.test(n) && /1e-6/.test(n)), init.notes.join(' | '));
+    const g = init.context.find((c) => c.label === 'Group size G');
+    assert.ok(g && g.value === '8' && !g.assumed && /rollout-lens\.json/.test(g.source), JSON.stringify(init.context));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('a VLM-R1 debug log: accuracy and format joined per completion, steps as batch ordinals, the image resolved', async () => {
+    const { init, group } = await openTarget(['runs', 'vlm-r1-demo', 'log', 'debug_log.2026-11-21-10-00-00.txt']);
+    assert.strictEqual(init.format, 'vlm-r1-debug');
+    assert.strictEqual(init.records, 24 * 64);
+    assert.ok(init.notes.some((n) => /batch ordinals/.test(n)), init.notes.join(' | '));
+    assert.strictEqual(group.rollouts.length, 8);
+    const r = group.rollouts[0]!;
+    assert.deepStrictEqual(r.rewards.map((x) => x.name).sort(), ['accuracy', 'format']);
+    assert.ok(r.images[0]?.url, 'the logged absolute image path resolves');
+    assert.strictEqual(r.advantageSource, 'recomputed');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 });
