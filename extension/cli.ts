@@ -8,6 +8,9 @@ import { errorMessage } from './core/formats/rolloutLensJsonl';
 import { FORMAT_LABELS, type RolloutLog } from './core/formats/log';
 import { LogSpec, findLogs, openSpec } from './core/formats/all';
 import { Summary, SummaryError, summarizeSpecs } from './core/summary';
+import type { ReadOptions } from './core/formats/log';
+import { readRunContextSafe, type RunContextRequest } from './core/runs/contextForRun';
+import { runDirOf } from './core/runs/discover';
 import { benchMain } from './bench';
 
 export interface CliIo {
@@ -113,9 +116,14 @@ export async function collectLogs(paths: string[]): Promise<{ specs: LogSpec[]; 
   return findLogs(paths);
 }
 
-function readOptions(args: Args): import('./core/formats/log').ReadOptions {
-  const opts: import('./core/formats/log').ReadOptions = { imageRoots: args.imageRoots };
-  if (args.groupSize !== null) opts.context = { groupSize: { value: args.groupSize, source: '--group-size', assumed: false } };
+/** Read options for one log: image roots, and the run context of the log's run folder (--group-size wins). */
+async function readOptions(args: Args, spec: LogSpec): Promise<ReadOptions> {
+  const opts: ReadOptions = { imageRoots: args.imageRoots };
+  const isFolder = spec.target !== spec.files[0];
+  const req: RunContextRequest = { format: spec.format, overridesAre: 'force', overridesSource: '--group-size' };
+  if (args.groupSize !== null) req.overrides = { groupSize: args.groupSize };
+  const ctx = await readRunContextSafe(runDirOf(spec.target, isFolder), req);
+  if (ctx) opts.context = ctx;
   return opts;
 }
 
@@ -126,7 +134,7 @@ export function formatIssue(i: { file: string; line: number; message: string; se
 
 async function summaryCommand(args: Args, io: CliIo): Promise<number> {
   const { specs, errors } = await collectLogs(args.paths);
-  const summary = await summarizeSpecs(specs, readOptions(args));
+  const summary = await summarizeSpecs(specs, (spec) => readOptions(args, spec));
   summary.errors = [...errors, ...summary.errors];
   for (const e of summary.errors) io.err(formatIssue(e) + '\n');
   io.out(args.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
@@ -152,7 +160,7 @@ async function showCommand(args: Args, io: CliIo): Promise<number> {
   const file = specs[0].target;
   let log: RolloutLog;
   try {
-    log = await openSpec(specs[0], readOptions(args));
+    log = await openSpec(specs[0], await readOptions(args, specs[0]));
   } catch (e) {
     io.err(`${file}: cannot read: ${errorMessage(e)}\n`);
     return 1;

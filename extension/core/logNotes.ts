@@ -3,7 +3,7 @@
 
 import { FORMAT_LABELS, type RolloutLog } from './formats/log';
 import type { RunContext } from './runs/context';
-import { CONTEXT_KEYS } from './runs/context';
+import { describeContext } from './runs/context';
 import type { ContextRow } from '../protocol/inspector';
 
 const STEPLESS: Partial<Record<RolloutLog['format'], string>> = {
@@ -30,35 +30,7 @@ export function logNotes(log: Pick<RolloutLog, 'format' | 'stepKind' | 'advantag
   return notes;
 }
 
-function show(v: unknown): string {
-  if (Array.isArray(v)) return v.join(', ');
-  if (typeof v === 'object' && v !== null) return Object.entries(v).map(([k, x]) => `${k} ${String(x)}`).join(', ');
-  return String(v);
-}
-
-const LABELS: Partial<Record<(typeof CONTEXT_KEYS)[number], string>> = {
-  framework: 'Framework',
-  groupSize: 'Group size G',
-  rewardFuncs: 'Reward functions',
-  rewardWeights: 'Reward weights',
-  advantageEstimator: 'Advantage estimator',
-  epsilon: 'Std ε',
-  minPixels: 'Min pixels',
-  maxPixels: 'Max pixels',
-  datasets: 'Datasets',
-  imageFolders: 'Image folders',
-  maxCompletionLength: 'Max completion length',
-  modelName: 'Model',
-};
-
-/** Every context value that is set, with its source. */
+/** Every context value that is set, with its source (file:line, rollout-lens.json, setting, or why it was assumed). */
 export function contextRows(ctx: RunContext | null | undefined): ContextRow[] {
-  if (!ctx) return [];
-  const rows: ContextRow[] = [];
-  for (const key of CONTEXT_KEYS) {
-    const v = ctx[key];
-    if (!v) continue;
-    rows.push({ label: LABELS[key] ?? key, value: show(v.value), source: v.source, assumed: v.assumed });
-  }
-  return rows;
+  return describeContext(ctx).map((l) => ({ label: l.label, value: l.value, source: l.source, assumed: l.assumed }));
 }

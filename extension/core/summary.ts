@@ -62,9 +62,9 @@ export async function summarizeFiles(files: string[], opts: ReadOptions = {}): P
 }
 
 /** Open each log in turn, add it to the summary, close it. Logs that cannot be read become errors (line 0). */
-export async function summarizeSpecs(specs: LogSpec[], opts: ReadOptions = {}): Promise<Summary> {
+export async function summarizeSpecs(specs: LogSpec[], opts: ReadOptions | ((spec: LogSpec) => Promise<ReadOptions>) = {}): Promise<Summary> {
   const acc = new SummaryBuilder();
-  for (const spec of specs) await addSpec(acc, spec, opts);
+  for (const spec of specs) await addSpec(acc, spec, typeof opts === 'function' ? await opts(spec) : opts);
   return acc.result();
 }
 

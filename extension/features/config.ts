@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { DEFAULT_RUN_GLOBS } from '../core/runs/discover';
 import type { RunContext } from '../core/runs/context';
-import { contextFromSettings, readRunContextSafe } from '../core/runs/contextForRun';
+import { readRunContextSafe } from '../core/runs/contextForRun';
 
 /** Settings read by the features. `imageRoots` is a restricted setting: VS Code drops workspace values in untrusted workspaces. */
 export function imageRoots(): string[] {
@@ -19,8 +19,13 @@ export function runContextSetting(): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-/** Run context of a run folder: its config files, rollout-lens.json, then the setting. Never throws. */
-export async function runContextFor(runDir: string): Promise<RunContext | null> {
-  const overrides = contextFromSettings(runContextSetting(), 'setting rolloutLens.runContext');
-  return readRunContextSafe(runDir, overrides);
+/** Run context of a run folder: its config files and rollout-lens.json, then the setting for what they leave open. Never throws. */
+export async function runContextFor(runDir: string, format?: string): Promise<RunContext | null> {
+  const req: Parameters<typeof readRunContextSafe>[1] = {
+    overrides: runContextSetting(),
+    overridesSource: 'setting rolloutLens.runContext',
+    overridesAre: 'defaults',
+  };
+  if (format) req.format = format;
+  return readRunContextSafe(runDir, req);
 }

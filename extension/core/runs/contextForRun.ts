@@ -1,48 +1,51 @@
-// Glue between run-context readers and their callers (extension, CLI): settings → overrides, and a
-// reader call that never throws. Pure.
+// Glue between the run-context readers and their callers (extension, CLI): a reader call that never
+// throws, with the user's settings applied and the log's format as the framework hint.
 
-import type { ContextValue, EstimatorKind, RunContext } from './context';
+import { CONTEXT_KEYS, type RunContext, type RunContextOverrides } from './context';
+import { readRunContext } from './contextReaders';
 
-type Overrides = Partial<Omit<RunContext, 'runDir' | 'filesRead' | 'problems'>>;
-
-/** Turn a plain settings object ({groupSize: 8, epsilon: 1e-4, …}) into context values with `source`. Bad values are dropped. */
-export function contextFromSettings(o: Record<string, unknown>, source: string): Overrides {
-  const out: Overrides = {};
-  const val = <T>(value: T): ContextValue<T> => ({ value, source, assumed: false });
-  const posInt = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
-  const posNum = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null);
-  const strs = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'string') && v.length > 0 ? (v as string[]) : null);
-  const g = posInt(o.groupSize);
-  if (g) out.groupSize = val(g);
-  const eps = posNum(o.epsilon);
-  if (eps) out.epsilon = val(eps);
-  if (typeof o.estimator === 'string' && ['grpo', 'dr-grpo', 'rloo', 'batch'].includes(o.estimator)) out.advantageEstimator = val(o.estimator as EstimatorKind);
-  const minP = posInt(o.minPixels);
-  if (minP) out.minPixels = val(minP);
-  const maxP = posInt(o.maxPixels);
-  if (maxP) out.maxPixels = val(maxP);
-  const mcl = posInt(o.maxCompletionLength);
-  if (mcl) out.maxCompletionLength = val(mcl);
-  const ds = strs(o.datasets);
-  if (ds) out.datasets = val(ds);
-  const im = strs(o.imageFolders);
-  if (im) out.imageFolders = val(im);
-  if (typeof o.framework === 'string' && o.framework) out.framework = val(o.framework);
-  if (typeof o.rewardWeights === 'object' && o.rewardWeights !== null && !Array.isArray(o.rewardWeights)) {
-    const w: Record<string, number> = {};
-    for (const [k, v] of Object.entries(o.rewardWeights)) if (typeof v === 'number' && Number.isFinite(v)) w[k] = v;
-    if (Object.keys(w).length) out.rewardWeights = val(w);
-  }
-  return out;
+export interface RunContextRequest {
+  /** Plain values from settings or the command line ({groupSize: 8, …}). */
+  overrides?: RunContextOverrides;
+  /** How those values are named in "read from …" ("setting rolloutLens.runContext", "--group-size"). */
+  overridesSource?: string;
+  /** The log's format id (trl-parquet, verl-jsonl …): which framework's defaults apply. */
+  format?: string;
+  /**
+   * 'defaults' (the extension's global setting): the overrides only fill what the run's own files and
+   * rollout-lens.json leave missing or assumed. 'force' (a command-line flag): they win over everything.
+   */
+  overridesAre?: 'defaults' | 'force';
 }
 
-/** Read a run's context (config files, rollout-lens.json), then apply overrides; null on any failure. */
-export async function readRunContextSafe(runDir: string, overrides: Overrides): Promise<RunContext | null> {
+/** The run's context (config files, rollout-lens.json, overrides, then framework defaults); null only on an unexpected failure. */
+export async function readRunContextSafe(runDir: string, req: RunContextRequest = {}): Promise<RunContext | null> {
   try {
-    const ctx: RunContext = { runDir };
-    for (const [k, v] of Object.entries(overrides)) if (v) (ctx as Record<string, unknown>)[k] = v;
-    return ctx;
+    const opts: Parameters<typeof readRunContext>[1] = {};
+    if (req.overrides && Object.keys(req.overrides).length > 0) opts.overrides = req.overrides;
+    if (req.overridesSource) opts.settingsSource = req.overridesSource;
+    if (req.format) opts.framework = frameworkOfFormat(req.format);
+    if (req.overridesAre !== 'defaults' || !opts.overrides) return await readRunContext(runDir, opts);
+    const own = await readRunContext(runDir, { ...opts, overrides: undefined });
+    const withDefaults = await readRunContext(runDir, opts);
+    const merged: RunContext = { ...withDefaults };
+    const m = merged as unknown as Record<string, unknown>;
+    for (const key of CONTEXT_KEYS) {
+      const mine = own[key];
+      if (mine && !mine.assumed) m[key] = mine;
+    }
+    return merged;
   } catch {
     return null;
   }
+}
+
+/** The framework whose defaults apply to a log format (undefined for the project's own and eval formats). */
+export function frameworkOfFormat(format: string): string | undefined {
+  if (format.startsWith('trl-')) return 'trl';
+  if (format === 'verl-jsonl') return 'verl';
+  if (format === 'ms-swift-jsonl') return 'ms-swift';
+  if (format === 'vlm-r1-debug') return 'vlm-r1';
+  if (format === 'easyr1-generations') return 'easyr1';
+  return undefined;
 }

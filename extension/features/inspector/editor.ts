@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RolloutLog } from '../../core/formats/log';
-import { openPath } from '../../core/formats/all';
+import { findLogs, openSpec } from '../../core/formats/all';
 import { runDirOf } from '../../core/runs/discover';
 import { imageRoots, runContextFor } from '../config';
 import { InspectorSession, errorMessage, type LogSource } from './session';
@@ -34,8 +34,12 @@ export function openLogSource(target: string): LogSource {
       async (progress) => {
         let last = 0;
         const isFolder = fs.statSync(target).isDirectory();
-        const context = await runContextFor(runDirOf(target, isFolder));
-        return openPath(target, {
+        const { specs, errors } = await findLogs([target]);
+        if (specs.length === 0) throw new Error(errors[0]?.message ?? 'no rollout log found');
+        if (specs.length > 1) throw new Error(`holds ${specs.length} logs; open one of them: ${specs.map((s) => path.basename(s.target)).join(', ')}`);
+        const spec = specs[0]!;
+        const context = await runContextFor(runDirOf(target, isFolder), spec.format);
+        return openSpec(spec, {
           imageRoots: imageRoots(),
           baseDirs: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
           columns: true,
