@@ -5,7 +5,18 @@ import { registerReaders } from './registry';
 import { trlParquetReader, trlWandbTableReader } from './trl';
 import { msSwiftReader } from './msSwift';
 import { evalJsonlReader, generatedResponsesReader, r1vEvalReader } from './evalOutputs';
+import { vlmR1DebugReader } from './vlmr1Debug';
+import { easyR1GenerationsReader } from './easyr1';
 
-registerReaders([trlParquetReader, trlWandbTableReader, msSwiftReader, evalJsonlReader, r1vEvalReader, generatedResponsesReader]);
+registerReaders([
+  trlParquetReader,
+  trlWandbTableReader,
+  msSwiftReader,
+  evalJsonlReader,
+  r1vEvalReader,
+  generatedResponsesReader,
+  vlmR1DebugReader,
+  easyR1GenerationsReader,
+]);
 
 export * from './registry';

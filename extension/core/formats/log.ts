@@ -189,6 +189,12 @@ export interface FinishOptions {
   unit?: 'line' | 'row';
   /** Fill a record's null `reward` from the summed rewards (default true; false for eval scores that do not add up). */
   totalFromRewards?: boolean;
+  /**
+   * 'all': the summed total (and so the recomputed advantages of its group) is unknown when any reward
+   * function of the log is missing for the record — for logs that drop entries (VLM-R1 writes an accuracy
+   * entry only when reward ≤ 1.0). Default 'any': the sum of the rewards present.
+   */
+  totalNeeds?: 'any' | 'all';
   read(recordIndex: number, source: SourceRef): { rollout: Rollout | null; issues: LogIssue[] };
   close?(): void;
 }
@@ -274,14 +280,15 @@ export class LogBuilder {
         if (!Number.isNaN(reward[r])) continue;
         let sum = 0;
         let any = false;
+        let missing = false;
         for (const [name, col] of rewards) {
           const v = col[r];
           if (!Number.isNaN(v)) {
             sum += v * (o.weights?.[name] ?? 1);
             any = true;
-          }
+          } else missing = true;
         }
-        if (any) reward[r] = sum;
+        if (any && !(missing && o.totalNeeds === 'all')) reward[r] = sum;
       }
     }
     this.advantage.extendTo(n);
@@ -373,10 +380,12 @@ export class LogBuilder {
 
     // group sizes
     let irregular = 0;
+    const MAX_GROUP_WARNINGS = 20;
     if (groupSize && groupSize > 0 && o.grouping !== 'none') {
       for (const g of groups) {
         if (g.records.length !== groupSize) {
           irregular++;
+          if (irregular > MAX_GROUP_WARNINGS) continue;
           const first = g.records[0];
           this.issue({
             file: this.files[fileArr[first]] ?? o.file,
@@ -387,6 +396,15 @@ export class LogBuilder {
           });
         }
       }
+    }
+
+    if (irregular > MAX_GROUP_WARNINGS) {
+      this.issue({
+        file: o.file,
+        line: 0,
+        message: `${irregular} groups in all hold a number of completions other than G = ${groupSize}${groupSizeAssumed ? ' (assumed)' : ''}; the first ${MAX_GROUP_WARNINGS} are listed`,
+        severity: 'warning',
+      });
     }
 
     // advantages
