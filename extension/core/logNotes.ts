@@ -12,7 +12,7 @@ const STEPLESS: Partial<Record<RolloutLog['format'], string>> = {
 
 export function logNotes(log: Pick<RolloutLog, 'format' | 'stepKind' | 'advantage' | 'grouping' | 'files'>): string[] {
   const notes: string[] = [];
-  if (log.files.length > 1) notes.push(`${log.files.length} files read as one ${FORMAT_LABELS[log.format]} log`);
+  if (log.files.length > 1) notes.push(`${log.files.length} files read together as one log (${FORMAT_LABELS[log.format]}).`);
   if (log.stepKind === 'batch-ordinal') {
     notes.push(`Steps are batch ordinals assigned in file order (${STEPLESS[log.format] ?? 'the log carries no training step'}).`);
   } else if (log.stepKind === 'none') notes.push('Eval output: no training steps or groups.');
@@ -20,7 +20,7 @@ export function logNotes(log: Pick<RolloutLog, 'format' | 'stepKind' | 'advantag
   if (g.method === 'blocks' && g.groupSize) {
     notes.push(`Groups rebuilt as consecutive blocks of G = ${g.groupSize} rows${g.groupSizeSource ? ` (G ${g.groupSizeAssumed ? 'assumed: ' : 'from '}${g.groupSizeSource})` : ''}.`);
   } else if (g.method === 'key') {
-    notes.push(`Groups rebuilt from identical prompts within a step${g.groupSize ? `; G = ${g.groupSize}${g.groupSizeAssumed ? ' (assumed' + (g.groupSizeSource ? `: ${g.groupSizeSource})` : ')') : g.groupSizeSource ? ` (from ${g.groupSizeSource})` : ''}` : ''}.`);
+    notes.push(`Groups rebuilt from ${log.format === 'vlm-r1-debug' ? 'consecutive entries with the same image and problem' : 'identical prompts within a step'}${g.groupSize ? `; G = ${g.groupSize}${g.groupSizeAssumed ? ' (assumed' + (g.groupSizeSource ? `: ${g.groupSizeSource})` : ')') : g.groupSizeSource ? ` (from ${g.groupSizeSource})` : ''}` : ''}.`);
   } else if (g.method === 'none' && log.stepKind !== 'none') {
     notes.push('Group size unknown: each completion is shown on its own. Set groupSize in rollout-lens.json next to the run.');
   }

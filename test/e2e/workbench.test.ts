@@ -53,7 +53,11 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     let result: { passed: number; failed: number; failures: string[]; done: boolean } | undefined;
     while (Date.now() < deadline) {
       if (fs.existsSync(resultFile)) {
-        result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+        try {
+          result = JSON.parse(fs.readFileSync(resultFile, 'utf8'));
+        } catch {
+          // caught mid-write: read it again on the next tick
+        }
         if (result?.done) break;
       }
       await page.waitForTimeout(500);
