@@ -33,7 +33,7 @@ PATH is a log file or a folder. Formats are recognised from content: rollout-len
 completions_*.parquet and wandb completions tables, verl <step>.jsonl dumps, ms-swift
 completions.jsonl, VLM-R1 / R1-V / Visual-RFT / multimodal_cot debug logs (with their _format
 companions), EasyR1 generations.log, and eval outputs (*.eval.jsonl, R1-V {accuracy, results},
-generated_responses.json). A folder is searched (6 levels, checkpoints and node_modules skipped);
+generated_responses.json). A folder is searched (8 levels, checkpoints and node_modules skipped);
 per-step files of one folder form one log. Records are numbered in file order (a folder's files
 in natural sort order).
 

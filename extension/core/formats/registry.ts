@@ -93,7 +93,7 @@ export interface LogSpec {
 }
 
 export interface FindOptions {
-  /** Folder depth searched (default 6). */
+  /** Folder depth searched (default 8: wandb tables sit five folders below the run). */
   deep?: number;
   /** Most candidate files looked at per folder given (default 20 000); more is reported. */
   maxFiles?: number;
@@ -151,7 +151,7 @@ export async function findLogs(paths: string[], opts: FindOptions = {}): Promise
         cwd: p,
         absolute: true,
         onlyFiles: true,
-        deep: opts.deep ?? 6,
+        deep: opts.deep ?? 8,
         ignore: SEARCH_IGNORE,
         suppressErrors: true,
         followSymbolicLinks: false,
