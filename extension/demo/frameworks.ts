@@ -51,6 +51,28 @@ function pyFloat(x: number): string {
 export function writeFrameworkRuns(root: string, items: DemoItem[], seed: number, groupSize: number): FrameworkRuns {
   const steps = byStep(items);
 
+  // The training dataset in VLM-R1's grpo_jsonl form: TRL, verl and ms-swift log no images, so their runs'
+  // rollout-lens.json point here and each prompt is joined back to its row (its image and answer).
+  const dataFile = path.join(root, 'data', 'train.jsonl');
+  const seen = new Map<string, DemoItem>();
+  for (const it of items) if (!seen.has(it.imagePath)) seen.set(it.imagePath, it);
+  fs.writeFileSync(
+    dataFile,
+    [...seen.values()]
+      .map((it, k) =>
+        JSON.stringify({
+          id: k,
+          image: path.relative(path.join(root, 'data'), it.imagePath).split(path.sep).join('/'),
+          conversations: [
+            { from: 'human', value: `<image>${it.promptText}` },
+            { from: 'gpt', value: String(it.gtCount) },
+          ],
+        }),
+      )
+      .join('\n') + '\n',
+  );
+  const joinContext = { datasets: ['../../data/train.jsonl'], imageFolders: ['../../data'] };
+
   // verl: trainer.rollout_data_dir=<dir>, one <global_step>.jsonl per step, rows shuffled by balance_batch,
   // score = float32 sum of token-level scores, plus the keys a dict-returning compute_score adds.
   const verlRun = path.join(root, 'runs', 'verl-demo');
@@ -76,7 +98,7 @@ export function writeFrameworkRuns(root: string, items: DemoItem[], seed: number
   }
   fs.writeFileSync(
     path.join(verlRun, 'rollout-lens.json'),
-    JSON.stringify({ groupSize, framework: 'verl', note: 'G = actor_rollout_ref.rollout.n of the run' }, null, 2) + '\n',
+    JSON.stringify({ groupSize, framework: 'verl', ...joinContext }, null, 2) + '\n',
   );
 
   // VLM-R1: DEBUG_MODE=true, LOG_PATH=runs/<exp>/log/debug_log.<date>.txt; the accuracy reward writes one
@@ -121,6 +143,7 @@ export function writeFrameworkRuns(root: string, items: DemoItem[], seed: number
   const trlRun = path.join(root, 'runs', 'trl-demo');
   const trlDir = path.join(trlRun, 'completions');
   fs.mkdirSync(trlDir, { recursive: true });
+  fs.writeFileSync(path.join(trlRun, 'rollout-lens.json'), JSON.stringify({ framework: 'trl', ...joinContext }, null, 2) + '\n');
   for (const [step, list] of steps) {
     if (step % 4 !== 0) continue;
     const buf = parquetWriteBuffer({
@@ -159,6 +182,7 @@ export function writeFrameworkRuns(root: string, items: DemoItem[], seed: number
   }
   fs.writeFileSync(msSwiftFile, swiftLines.join('\n') + '\n');
   fs.writeFileSync(path.join(swiftRun, 'args.json'), JSON.stringify({ num_generations: groupSize, rlhf_type: 'grpo', log_completions: true }, null, 2) + '\n');
+  fs.writeFileSync(path.join(swiftRun, 'rollout-lens.json'), JSON.stringify(joinContext, null, 2) + '\n');
 
   return { verlDir, vlmR1Log, trlDir, msSwiftFile };
 }

@@ -8,6 +8,7 @@ import type { LogIssue } from '../model';
 import { detectFormat } from './detect';
 import { FormatId, FormatReader, ReadOptions, RolloutLog, naturalCompare } from './log';
 import { errorMessage, openRolloutLensJsonl } from './rolloutLensJsonl';
+import { withDatasetJoin } from './datasetEnrich';
 
 export const rolloutLensReader: FormatReader = {
   id: 'rollout-lens-jsonl',
@@ -191,11 +192,12 @@ export async function findLogs(paths: string[], opts: FindOptions = {}): Promise
   return { specs, errors };
 }
 
-/** Open one log spec with its reader. */
+/** Open one log spec with its reader (records of formats without images joined to the run's dataset when the context names one). */
 export async function openSpec(spec: LogSpec, opts: ReadOptions = {}): Promise<RolloutLog> {
   const r = readerFor(spec.format);
   if (!r) throw new Error(`no reader for ${spec.format}`);
-  return r.open(spec.files, { ...opts, target: spec.target });
+  const log = await r.open(spec.files, { ...opts, target: spec.target });
+  return withDatasetJoin(log, opts);
 }
 
 /** Open one file or folder as one log; a folder must hold exactly one log. */
