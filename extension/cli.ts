@@ -26,7 +26,7 @@ const defaultIo: CliIo = {
 export const USAGE = `Usage:
   rollout-lens summary PATH... [--json] [--image-root DIR]...
   rollout-lens show PATH --record N [--json] [--image-root DIR]...
-  rollout-lens bench [--lines N] [--json]
+  rollout-lens bench [--records N] [--json] [--keep]
   rollout-lens --help
 
 PATH is a log file or a folder. Formats are recognised from content: rollout-lens JSONL, TRL

@@ -4,6 +4,8 @@ import { InspectorEditorProvider, INSPECTOR_VIEW_TYPE } from './features/inspect
 import { RunsTreeProvider, openInInspector, setInspectorProvider } from './features/runsTree';
 import { registerOpenLogCommand } from './features/openLog';
 import { registerRuntimeCommand } from './features/judge/runtime';
+import { setIndexCacheDir } from './features/config';
+import * as path from 'path';
 
 export interface RolloutLensApi {
   readonly inspector: InspectorEditorProvider;
@@ -14,6 +16,7 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
   const inspector = new InspectorEditorProvider(context.extensionUri);
   const runs = new RunsTreeProvider();
   setInspectorProvider(inspector);
+  setIndexCacheDir(path.join(context.globalStorageUri.fsPath, 'index-cache'));
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(INSPECTOR_VIEW_TYPE, inspector, {
       supportsMultipleEditorsPerDocument: true,

@@ -2,6 +2,7 @@
 //   dist/extension.js  cjs/node, `vscode` and `onnxruntime-node` external (native, loaded lazily)
 //   dist/cli.js        cjs/node, the `rollout-lens` command line
 //   dist/demo.js       cjs/node, the demo workspace generator
+//   dist/summaryWorker.js  cjs/node, the worker thread that indexes and summarises large logs
 //   dist/webview/*.js  one esm bundle per webview panel (browser)
 // and `tsc` for the unit/e2e test code (out/), which also type-checks everything.
 //   node scripts/build.mjs [--watch] [--production] [--no-tsc]
@@ -22,6 +23,8 @@ const targets = [
   { ...node, entryPoints: ['extension/main.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['extension/cli.ts'], outfile: 'dist/cli.js' },
   { ...node, entryPoints: ['extension/demo/generate.ts'], outfile: 'dist/demo.js' },
+  // the summary worker thread (extension/core/summaryWorker.ts), loaded from dist/ by the two bundles above
+  { ...node, entryPoints: ['extension/core/summaryWorker.ts'], outfile: 'dist/summaryWorker.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/inspector/main.ts'], outfile: 'dist/webview/inspector.js' },
 ];
 

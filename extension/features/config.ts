@@ -29,3 +29,12 @@ export async function runContextFor(runDir: string, format?: string): Promise<Ru
   if (format) req.format = format;
   return readRunContextSafe(runDir, req);
 }
+
+let cacheDir: string | undefined;
+/** Where persisted log indexes live (the extension's global storage; never next to a user's log). */
+export function setIndexCacheDir(dir: string): void {
+  cacheDir = dir;
+}
+export function indexCacheDir(): string | undefined {
+  return cacheDir;
+}

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { openRolloutLensJsonl, RolloutLensLog } from '../../extension/core/formats/rolloutLensJsonl';
+import { RewardKeys, extractLineFields, openRolloutLensJsonl, RolloutLensLog } from '../../extension/core/formats/rolloutLensJsonl';
 import { FIXTURES, makePng, rec, tempDir, writeLines } from './helpers';
 
 const FIXTURE = path.join(FIXTURES, 'rollout-lens', 'run.rollouts.jsonl');
@@ -364,6 +364,253 @@ describe('rollout-lens JSONL reader: indexing edge cases', () => {
         log.close();
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('rollout-lens JSONL reader: targeted extraction, growing files, bad input', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const file = (name = 'g.rollouts.jsonl'): string => path.join(dir, name);
+
+  it('is string-aware: a completion containing "reward": 5 or "step": 99 does not fool the extraction', async () => {
+    const tricky = 'I think "reward": 5, "step": 99, "advantage": 7, "rewards": {"x": 1}, "group_id": "no", "index_in_group": 9 } ] \\" \\\\';
+    const lines = [
+      // trailing keys after the completion
+      { step: 1, group_id: 'a', index_in_group: 0, completion: tricky, rewards: { acc: 0.5 }, reward: 0.5, advantage: 0.1 },
+      // trailing keys before the completion, completion last
+      { step: 1, group_id: 'a', index_in_group: 1, reward: 0.25, rewards: { acc: 0.25 }, advantage: -0.1, completion: tricky },
+      // no trailing keys: the whole line is walked
+      { completion: tricky, step: 1, group_id: 'a', index_in_group: 2 },
+      // nested look-alikes
+      { step: 1, group_id: 'a', index_in_group: 3, extra: { reward: 99, step: 98 }, completion: tricky, rewards: { acc: 1 } },
+    ];
+    writeLines(file(), lines);
+    for (const columns of [true, false]) {
+      const log = await openRolloutLensJsonl(file(), { columns });
+      assert.deepEqual(log.issues, []);
+      assert.deepEqual([0, 1, 2, 3].map((i) => log.stepOf(i)), [1, 1, 1, 1]);
+      assert.deepEqual([0, 1, 2, 3].map((i) => log.indexInGroupOf(i)), [0, 1, 2, 3]);
+      assert.deepEqual(log.groups.map((g) => [g.groupId, g.records]), [['a', [0, 1, 2, 3]]]);
+      if (columns) {
+        assert.deepEqual([...log.columns!.reward], [0.5, 0.25, NaN, 1]);
+        assert.deepEqual([...log.columns!.advantage], [0.1, -0.1, NaN, NaN]);
+        assert.deepEqual([...log.columns!.rewards.keys()], ['acc']);
+      }
+      assert.equal(log.read(0).rollout!.completion, tricky);
+      log.close();
+    }
+  });
+
+  it('hands out the log after the first chunk (onPartial), then completes', async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => rec(Math.floor(i / 8), `g${Math.floor(i / 8)}`, i % 8, { completion: `c${i} ${'z'.repeat(200)}` }));
+    writeLines(file(), lines);
+    const seen: Array<{ n: number; complete: boolean; first: string | undefined }> = [];
+    const log = await openRolloutLensJsonl(file(), {
+      chunkSize: 64 * 1024,
+      onPartial: (l) => {
+        const g = l.groups[0];
+        seen.push({ n: l.recordCount, complete: l.complete !== false, first: l.read(g.records[0]).rollout?.completion });
+      },
+    });
+    assert.equal(seen.length, 1);
+    assert.ok(seen[0].n > 0 && seen[0].n < 3000, `partial count ${seen[0].n}`);
+    assert.equal(seen[0].complete, false);
+    assert.equal(seen[0].first, lines[0].completion);
+    assert.equal(log.complete, true);
+    assert.equal(log.recordCount, 3000);
+    log.close();
+  });
+
+  it('refresh() indexes only what was appended and keeps the old indices (the indexed prefix is not read again)', async () => {
+    const f = file();
+    writeLines(f, [rec(0, 'a', 0), rec(0, 'a', 1), rec(0, 'b', 0), rec(0, 'b', 1), rec(1, 'c', 0)]);
+    const log = await openRolloutLensJsonl(f, { columns: true });
+    assert.equal(log.recordCount, 5);
+    const before = [0, 1, 2, 3, 4].map((i) => [log.lineOf(i), log.groupOf(i), log.stepOf(i)]);
+    // scribble over line 3 in place (same size, far from both ends): a re-scan would see it
+    const text = fs.readFileSync(f, 'utf8');
+    const l3 = text.split('\n')[2];
+    fs.writeFileSync(f, text.replace(l3, 'X'.repeat(l3.length)));
+    fs.appendFileSync(f, [rec(1, 'c', 1), rec(2, 'd', 0)].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const r = await log.refresh();
+    assert.deepEqual(r, { added: 2, reset: false });
+    assert.deepEqual([0, 1, 2, 3, 4].map((i) => [log.lineOf(i), log.groupOf(i), log.stepOf(i)]), before);
+    assert.deepEqual(log.issues, []);
+    assert.deepEqual([log.lineOf(5), log.lineOf(6)], [6, 7]);
+    assert.deepEqual(log.groups.map((g) => [g.step, g.groupId, g.records]), [
+      [0, 'a', [0, 1]],
+      [0, 'b', [2, 3]],
+      [1, 'c', [4, 5]],
+      [2, 'd', [6]],
+    ]);
+    assert.deepEqual(log.steps, [0, 1, 2]);
+    assert.equal(log.columns!.reward.length, 7);
+    assert.deepEqual(await log.refresh(), { added: 0, reset: false });
+    log.close();
+  });
+
+  it('keeps a half-written last line for later (a warning, not an error) and reads it once completed', async () => {
+    const f = file();
+    const last = JSON.stringify(rec(0, 'a', 1));
+    fs.writeFileSync(f, JSON.stringify(rec(0, 'a', 0)) + '\n' + last.slice(0, 25));
+    const log = await openRolloutLensJsonl(f);
+    assert.equal(log.recordCount, 1);
+    assert.deepEqual(log.issues.map((i) => [i.line, i.severity]), [[2, 'warning']]);
+    assert.match(log.issues[0].message, /^not valid JSON yet: the last line has no newline \(25 bytes so far/);
+    fs.appendFileSync(f, last.slice(25, 40));
+    assert.deepEqual(await log.refresh(), { added: 0, reset: false });
+    assert.match(log.issues[0].message, /\(40 bytes so far/);
+    fs.appendFileSync(f, last.slice(40) + '\n');
+    assert.deepEqual(await log.refresh(), { added: 1, reset: false });
+    assert.deepEqual(log.issues, []);
+    assert.equal(log.read(1).rollout?.indexInGroup, 1);
+    log.close();
+  });
+
+  it('reads a complete last line without newline, and goes on when the newline and more lines come', async () => {
+    const f = file();
+    fs.writeFileSync(f, JSON.stringify(rec(0, 'a', 0)) + '\n' + JSON.stringify(rec(0, 'a', 1)));
+    const log = await openRolloutLensJsonl(f);
+    assert.equal(log.recordCount, 2);
+    fs.appendFileSync(f, '\r\n' + JSON.stringify(rec(0, 'a', 2)) + '\n');
+    assert.deepEqual(await log.refresh(), { added: 1, reset: false });
+    assert.deepEqual([0, 1, 2].map((i) => log.lineOf(i)), [1, 2, 3]);
+    assert.deepEqual(log.issues, []);
+    log.close();
+  });
+
+  it('re-indexes from scratch, and says so, when the file shrank, was rewritten or a complete last line continued', async () => {
+    const f = file();
+    writeLines(f, [rec(0, 'a', 0), rec(0, 'a', 1), rec(0, 'a', 2)]);
+    const log = await openRolloutLensJsonl(f);
+    // truncated
+    writeLines(f, [rec(5, 'z', 0)]);
+    let r = await log.refresh();
+    assert.deepEqual(r, { added: 1, reset: true });
+    assert.deepEqual(log.steps, [5]);
+    assert.equal(log.issues[0].line, 0);
+    assert.match(log.issues[0].message, /shrank from \d+ to \d+ bytes: re-indexed from the start \(record numbers changed\)$/);
+    // rewritten: longer, with other bytes before the old end
+    writeLines(f, [rec(7, 'y', 0), rec(7, 'y', 1), rec(7, 'y', 2)]);
+    r = await log.refresh();
+    assert.deepEqual(r, { added: 3, reset: true });
+    assert.match(log.issues[0].message, /changed before the end that was indexed \(rewritten\?\)/);
+    assert.deepEqual(log.steps, [7]);
+    // a complete last line without newline that then continues
+    fs.writeFileSync(f, JSON.stringify(rec(1, 'a', 0)));
+    await log.refresh();
+    assert.equal(log.recordCount, 1);
+    fs.appendFileSync(f, 'garbage\n');
+    r = await log.refresh();
+    assert.equal(r.reset, true);
+    assert.equal(log.recordCount, 0);
+    assert.ok(log.issues.some((i) => /was read as a complete last line but then continued/.test(i.message)));
+    assert.ok(log.issues.some((i) => i.line === 1 && i.severity === 'error' && /^not valid JSON/.test(i.message)));
+    log.close();
+  });
+
+  it('indexes a 50 MB single line in one buffer of its size (and a 50 MB unfinished one is left for later)', async function () {
+    this.timeout(60000);
+    const f = file();
+    const fd = fs.openSync(f, 'w');
+    fs.writeSync(fd, JSON.stringify(rec(0, 'a', 0)) + '\n');
+    const prefix = '{"step": 0, "group_id": "a", "index_in_group": 1, "completion": "';
+    const suffix = '", "rewards": {"acc": 1}}';
+    fs.writeSync(fd, prefix);
+    const block = Buffer.alloc(1024 * 1024, 'x');
+    for (let k = 0; k < 50; k++) fs.writeSync(fd, block);
+    fs.writeSync(fd, suffix + '\n');
+    fs.writeSync(fd, JSON.stringify(rec(0, 'a', 2)) + '\n');
+    fs.writeSync(fd, '{"step": 0, "group_id": "a", "index_in_group": 3, "completion": "');
+    for (let k = 0; k < 50; k++) fs.writeSync(fd, block);
+    fs.closeSync(fd);
+    global.gc?.();
+    const ab0 = process.memoryUsage().arrayBuffers;
+    let peak = 0;
+    const log = await openRolloutLensJsonl(f, {
+      columns: true,
+      chunkSize: 1024 * 1024,
+      onProgress: () => void (peak = Math.max(peak, process.memoryUsage().arrayBuffers - ab0)),
+    });
+    assert.equal(log.recordCount, 3);
+    assert.deepEqual([log.lineOf(0), log.lineOf(1), log.lineOf(2)], [1, 2, 3]);
+    assert.equal(log.columns!.rewards.get('acc')![1], 1);
+    assert.ok(peak < 3 * 52 * 1024 * 1024, `array buffers grew by ${(peak / 1048576).toFixed(0)} MB`);
+    assert.equal(log.readLine(1).length, prefix.length + 50 * 1024 * 1024 + suffix.length);
+    assert.deepEqual(log.issues.map((i) => [i.line, i.severity]), [[4, 'warning']]);
+    assert.match(log.issues[0].message, /^not valid JSON yet/);
+    log.close();
+  });
+
+  it('reports non-UTF-8 bytes with the line (read as U+FFFD) and reads everything else', async () => {
+    const f = file();
+    const good = Buffer.from(JSON.stringify(rec(0, 'a', 0)) + '\n');
+    const bad = Buffer.concat([Buffer.from('{"step": 0, "group_id": "a", "index_in_group": 1, "completion": "caf'), Buffer.from([0xe9, 0xff, 0xc3]), Buffer.from('"}\n')]);
+    fs.writeFileSync(f, Buffer.concat([good, bad, good]));
+    const log = await openRolloutLensJsonl(f);
+    assert.equal(log.recordCount, 3);
+    assert.deepEqual(log.issues.map((i) => [i.file, i.line, i.severity]), [[f, 2, 'warning'], [f, 3, 'warning']]);
+    assert.match(log.issues[0].message, /not valid UTF-8/);
+    assert.match(log.issues[1].message, /duplicate index_in_group 0/);
+    const { rollout, issues } = log.read(1);
+    assert.ok(rollout?.completion.startsWith('caf\ufffd'));
+    assert.match(issues[0].message, /not valid UTF-8/);
+    log.close();
+  });
+
+  it('reads empty files and files of blank lines as empty logs', async () => {
+    for (const content of ['', '\n\n  \r\n', '\ufeff']) {
+      const f = file(`e${content.length}.rollouts.jsonl`);
+      fs.writeFileSync(f, content);
+      const log = await openRolloutLensJsonl(f, { columns: true });
+      assert.equal(log.recordCount, 0);
+      assert.deepEqual(log.groups, []);
+      assert.deepEqual(log.steps, []);
+      assert.deepEqual(log.issues, []);
+      assert.equal(log.complete, true);
+      assert.deepEqual(await log.refresh(), { added: 0, reset: false });
+      log.close();
+    }
+  });
+
+  it('property: extraction never throws or hangs on random and mutated lines, and agrees with JSON.parse when it answers', () => {
+    const keys = new RewardKeys();
+    const base = JSON.stringify(rec(3, 'g"1', 2, { prompt: { text: 'q' }, completion: 'a "reward": 5 \\ b', rewards: { acc: 0.5, fmt: null }, reward: 0.5, advantage: -1e-7 }));
+    const mutated = fc
+      .array(fc.tuple(fc.nat(base.length), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'delete')), { maxLength: 5 })
+      .map((edits) => {
+        let b = Buffer.from(base);
+        for (const [at, byte, op] of edits) {
+          const i = Math.min(at, b.length);
+          if (op === 'set' && i < b.length) b[i] = byte;
+          else if (op === 'insert') b = Buffer.concat([b.subarray(0, i), Buffer.from([byte]), b.subarray(i)]);
+          else if (op === 'delete' && i < b.length) b = Buffer.concat([b.subarray(0, i), b.subarray(i + 1)]);
+        }
+        return b;
+      });
+    const random = fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u));
+    const jsonish = fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)));
+    fc.assert(
+      fc.property(fc.oneof(mutated, random, jsonish), (b) => {
+        const f = extractLineFields(b, 0, b.length, keys);
+        if (!f) return;
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(b.toString('utf8'));
+        } catch {
+          return; // accepted on the byte level, reported when read
+        }
+        const o = parsed as Record<string, unknown>;
+        assert.equal(f.step, o.step);
+        assert.equal(f.indexInGroup, o.index_in_group);
+        assert.equal(f.groupId, String(o.group_id));
+      }),
+      { numRuns: 2000 },
     );
   });
 });

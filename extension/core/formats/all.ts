@@ -7,11 +7,13 @@ import { msSwiftReader } from './msSwift';
 import { evalJsonlReader, generatedResponsesReader, r1vEvalReader } from './evalOutputs';
 import { vlmR1DebugReader } from './vlmr1Debug';
 import { easyR1GenerationsReader } from './easyr1';
+import { verlReader } from './verl';
 
 registerReaders([
   trlParquetReader,
   trlWandbTableReader,
   msSwiftReader,
+  verlReader,
   evalJsonlReader,
   r1vEvalReader,
   generatedResponsesReader,

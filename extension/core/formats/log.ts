@@ -108,7 +108,7 @@ export interface RolloutLog {
    * line is left for later). Counts, groups and steps then include the new records. Absent: the format is
    * read once.
    */
-  refresh?(): Promise<{ added: number }>;
+  refresh?(): Promise<{ added: number; reset?: boolean }>;
   /** False while a progressive open is still indexing (see ReadOptions.onPartial). Absent means true. */
   readonly complete?: boolean;
   close(): void;
@@ -145,6 +145,8 @@ export interface ReadOptions {
   columns?: boolean;
   /** Run context (group size, reward weights, estimator, pixels…); readers fall back to their framework's defaults. */
   context?: RunContext | null;
+  /** Folder for persisted indexes (keyed by path + size + mtime; never next to the log). Absent: no cache. */
+  cacheDir?: string;
   /**
    * Progressive open (large line formats): called once, as soon as the first records are indexed, with the
    * log object whose counts keep growing until the returned promise resolves (`complete` turns true).
@@ -390,7 +392,7 @@ export class LogBuilder {
           this.issue({
             file: this.files[fileArr[first]] ?? o.file,
             line: lineArr[first],
-            message: `group ${g.groupId} at step ${g.step} holds ${g.records.length} completion${g.records.length === 1 ? '' : 's'}, expected G = ${groupSize}${groupSizeAssumed ? ' (assumed)' : ''}`,
+            message: groupSizeMessage(g.groupId, g.step, g.records.length, groupSize, groupSizeAssumed === true, o.grouping === 'key' ? 'the same prompt' : undefined),
             severity: 'warning',
             ...(o.unit === 'row' ? { unit: 'row' as const } : {}),
           });
@@ -480,6 +482,15 @@ export class LogBuilder {
   }
 }
 
+/** The warning for a group whose size is not G; a multiple of G under key grouping means prompts that cannot be told apart. */
+export function groupSizeMessage(groupId: string, step: number, size: number, G: number, assumed: boolean, keyWords?: string): string {
+  const base = `group ${groupId} at step ${step} holds ${size} completion${size === 1 ? '' : 's'}, expected G = ${G}${assumed ? ' (assumed)' : ''}`;
+  if (keyWords && size > G && size % G === 0) {
+    return `${base}: ${size / G} prompts with ${keyWords} share it (the log holds nothing that tells their completions apart)`;
+  }
+  return base;
+}
+
 export function estimatorLabel(e: AdvantageEstimator): string {
   switch (e.kind) {
     case 'grpo':
@@ -493,7 +504,7 @@ export function estimatorLabel(e: AdvantageEstimator): string {
   }
 }
 
-/** Unbiased (n − 1) standard deviation; 0 for fewer than two values (torch.std gives NaN; frameworks then add ε). */
+/** Unbiased (n − 1) standard deviation; NaN for fewer than two values, as torch.std gives. */
 function stdUnbiased(vals: number[], mean: number): number {
   if (vals.length < 2) return NaN;
   let s = 0;
@@ -556,7 +567,8 @@ export function inferGroupSize(steps: Float64Array, advantage: Float64Array): nu
       s = r;
     }
   }
-  const maxLen = Math.max(...runs.map(([a, b]) => b - a));
+  let maxLen = 0;
+  for (const [a, b] of runs) if (b - a > maxLen) maxLen = b - a;
   for (let G = 2; G <= Math.min(maxLen, 1024); G++) {
     let ok = true;
     let tested = 0;

@@ -4,7 +4,7 @@ import * as path from 'path';
 import type { RolloutLog } from '../../core/formats/log';
 import { findLogs, openSpec } from '../../core/formats/all';
 import { runDirOf } from '../../core/runs/discover';
-import { imageRoots, runContextFor } from '../config';
+import { imageRoots, indexCacheDir, runContextFor } from '../config';
 import { InspectorSession, errorMessage, type LogSource } from './session';
 
 export const INSPECTOR_VIEW_TYPE = 'rolloutLens.inspector';
@@ -44,6 +44,7 @@ export function openLogSource(target: string): LogSource {
           baseDirs: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
           columns: true,
           context,
+          cacheDir: indexCacheDir(),
           onPartial: (log) => resolvePartial(log),
           onProgress: (bytes: number, total: number) => {
             const pct = total > 0 ? Math.floor((100 * bytes) / total) : 100;

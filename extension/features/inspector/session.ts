@@ -7,7 +7,7 @@ import { logNotes, contextRows } from '../../core/logNotes';
 import { groupView, issueView, rolloutView } from '../../core/inspectorView';
 import {
   isWebviewToHost, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName, type RolloutView,
-  type UpdatePayload,
+  type UpdatePayload, type WebviewToHost,
 } from '../../protocol/inspector';
 import { inspectorHtml } from './html';
 
@@ -94,7 +94,14 @@ export class InspectorSession implements vscode.Disposable {
     try {
       const log = await this.log;
       if (!log.refresh) return 0;
-      const { added } = await log.refresh();
+      const { added, reset } = await log.refresh();
+      if (reset) {
+        // the file was rewritten or truncated: record numbers changed, start over
+        this.stepFirstGroup = [];
+        this.prepareRoots(log);
+        this.sendInit(log);
+        return added;
+      }
       if (added > 0) {
         this.prepareRoots(log);
         this.postUpdate(log);
@@ -180,26 +187,7 @@ export class InspectorSession implements vscode.Disposable {
     if (m.kind === 'ready') {
       this.readyCount++;
       try {
-        const log = await this.log;
-        const init: InitPayload = {
-          file: this.source.target,
-          fileName: path.basename(this.source.target),
-          format: log.format,
-          formatLabel: FORMAT_LABELS[log.format],
-          fileCount: log.files.length,
-          records: log.recordCount,
-          groups: log.groups.length,
-          steps: [...log.steps],
-          issues: log.issues.slice(0, MAX_INIT_ISSUES).map(issueView),
-          issueCount: log.issues.length,
-          groupIndex: 0,
-          notes: logNotes(log),
-          context: contextRows(log.context),
-          complete: log.complete !== false,
-        };
-        this.post({ kind: 'init', params: init });
-        this.lastInit = init;
-        this.initialized.fire(init);
+        this.sendInit(await this.log);
       } catch (e) {
         this.post({ kind: 'init', params: emptyInit(this.source.target, errorMessage(e)) });
       }
@@ -209,6 +197,33 @@ export class InspectorSession implements vscode.Disposable {
       if (m.params.level === 'error') console.error('[rollout-lens webview]', m.params.message);
       return;
     }
+    await this.answer(m);
+  }
+
+  /** Post the whole picture of the log (on ready, and again when a refresh found the file rewritten). */
+  private sendInit(log: RolloutLog): void {
+    const init: InitPayload = {
+      file: this.source.target,
+      fileName: path.basename(this.source.target),
+      format: log.format,
+      formatLabel: FORMAT_LABELS[log.format],
+      fileCount: log.files.length,
+      records: log.recordCount,
+      groups: log.groups.length,
+      steps: [...log.steps],
+      issues: log.issues.slice(0, MAX_INIT_ISSUES).map(issueView),
+      issueCount: log.issues.length,
+      groupIndex: 0,
+      notes: logNotes(log),
+      context: contextRows(log.context),
+      complete: log.complete !== false,
+    };
+    this.post({ kind: 'init', params: init });
+    this.lastInit = init;
+    this.initialized.fire(init);
+  }
+
+  private async answer(m: Extract<WebviewToHost, { kind: 'request' }>): Promise<void> {
     try {
       const result = await this.handle(m.method, m.params);
       this.post({ kind: 'response', id: m.id, ok: true, result });
