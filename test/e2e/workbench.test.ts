@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { CS_VERSION, OUTPUT, REPO, openWorkbench, openLogFromPalette, startDemoWorkbench, webviewFrame, type DemoWorkbench } from './harness';
+import { CS_VERSION, OUTPUT, REPO, openWorkbench, openLogFromPalette, runCommand, startDemoWorkbench, webviewFrame, type DemoWorkbench } from './harness';
 import { openRolloutLensJsonl } from '../../extension/core/formats/rolloutLensJsonl';
 
 /** A copy of the first group of the demo log with bad input mixed in (lines 3, 5 and 6). */
@@ -154,6 +154,21 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     assert.match((await wv.locator('#log-notes').textContent()) ?? '', /batch ordinals/);
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(OUTPUT, 'vlm-r1-debug-log.png') });
+
+    // verl logs no images: the run's rollout-lens.json names the dataset, and prompts are joined back to it
+    await runCommand(page, 'View: Close All Editors');
+    const verl = page.locator('.monaco-list-row', { hasText: 'rollout_data/ (24 files)' }).first();
+    await verl.waitFor({ timeout: 30_000 });
+    await verl.click();
+    const wv2 = webviewFrame(page);
+    await wv2.locator('#position').filter({ hasText: 'completion 1/8' }).waitFor({ timeout: 60_000 });
+    assert.match((await wv2.locator('#meta').textContent()) ?? '', /verl rollout dump · 1536 completions/);
+    await wv2.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
+    assert.ok(await wv2.locator('.reward-chip[data-reward="score"]').count(), 'verl score shown as a reward');
+    await wv2.locator('#log-notes summary').click();
+    assert.match((await wv2.locator('#log-notes').textContent()) ?? '', /recomputed/);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(OUTPUT, 'verl-folder.png') });
     await page.close();
   });
 });
