@@ -1,7 +1,8 @@
 // Builds the Rollout Inspector's view payloads from canonical rollouts. Pure: the host passes
 // `toUrl`, which turns a resolved image path into a webview URL (asWebviewUri) or null.
 import type { Box, LogIssue, Rollout } from './model';
-import type { BoxView, GroupView, ImageView, IssueView, RolloutView } from '../protocol/inspector';
+import type { BoxView, GroupView, ImageView, IssueView, RolloutView, SummaryView } from '../protocol/inspector';
+import type { ScaleSummary } from './scale/summarize';
 import { bestIous } from './geometry/iou';
 
 export type ToUrl = (absolutePath: string) => string | null;
@@ -81,4 +82,30 @@ export function groupView(pos: GroupPosition, rollouts: RolloutView[], issues: r
     issues: issues.map(issueView),
     zeroVariance: isZeroVariance(rollouts.map((r) => r.reward)),
   };
+}
+
+/** The whole-log summary as the inspector header shows it. */
+export function summaryView(s: ScaleSummary): SummaryView {
+  let sum = 0;
+  let n = 0;
+  for (const st of s.perStep) {
+    if (st.meanReward === null) continue;
+    sum += st.meanReward * st.records;
+    n += st.records;
+  }
+  const view: SummaryView = {
+    state: 'done',
+    records: s.records,
+    groups: s.groups,
+    zeroVarianceGroups: s.zeroVarianceGroups,
+    meanReward: n > 0 ? sum / n : null,
+    rewards: Object.entries(s.rewards).map(([name, r]) => ({ name, mean: r.mean })),
+  };
+  const first = s.perStep[0];
+  const last = s.perStep[s.perStep.length - 1];
+  if (first && last && s.perStep.length > 1) {
+    view.firstStep = { step: first.step, meanReward: first.meanReward };
+    view.lastStep = { step: last.step, meanReward: last.meanReward };
+  }
+  return view;
 }

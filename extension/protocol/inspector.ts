@@ -7,6 +7,7 @@
 //                    {kind:'notify', method:'log', params:{level,message}}
 //   host → webview   {kind:'init', params: InitPayload}               (answer to ready)
 //                    {kind:'update', params: UpdatePayload}           (counts grew: progressive open, tailing)
+//                    {kind:'summary', params: SummaryView}            (whole-log statistics from the summary worker)
 //                    {kind:'response', id, ok:true, result} | {kind:'response', id, ok:false, error}
 //
 // Each method maps to its params and result type in `InspectorMethods`; `isWebviewToHost` /
@@ -120,6 +121,23 @@ export interface InitPayload {
   complete: boolean;
 }
 
+/** Whole-log statistics, computed in a worker thread after the log opens (state 'running' meanwhile). */
+export interface SummaryView {
+  state: 'running' | 'done' | 'failed';
+  /** Bytes indexed so far / total while running. */
+  progress?: number;
+  message?: string;
+  records?: number;
+  groups?: number;
+  zeroVarianceGroups?: number;
+  meanReward?: number | null;
+  /** Mean per reward function over the whole log. */
+  rewards?: Array<{ name: string; mean: number }>;
+  /** Mean total reward of the first and the last step, when there are several steps. */
+  firstStep?: { step: number; meanReward: number | null };
+  lastStep?: { step: number; meanReward: number | null };
+}
+
 /** Counts after the log grew (progressive indexing, appended lines, new step files). */
 export interface UpdatePayload {
   records: number;
@@ -147,6 +165,7 @@ export type WebviewToHost =
 export type HostToWebview =
   | { kind: 'init'; params: InitPayload }
   | { kind: 'update'; params: UpdatePayload }
+  | { kind: 'summary'; params: SummaryView }
   | { kind: 'response'; id: number; ok: true; result: unknown }
   | { kind: 'response'; id: number; ok: false; error: string };
 
@@ -187,6 +206,7 @@ export function isWebviewToHost(m: unknown): m is WebviewToHost {
 export function isHostToWebview(m: unknown): m is HostToWebview {
   if (!isObj(m)) return false;
   if (m.kind === 'init') return isObj(m.params) && typeof m.params.file === 'string' && isNonNegInt(m.params.groups);
+  if (m.kind === 'summary') return isObj(m.params) && (m.params.state === 'running' || m.params.state === 'done' || m.params.state === 'failed');
   if (m.kind === 'update') return isObj(m.params) && isNonNegInt(m.params.groups) && isNonNegInt(m.params.records) && Array.isArray(m.params.steps);
   if (m.kind === 'response') {
     return isNonNegInt(m.id) && (m.ok === true || (m.ok === false && typeof m.error === 'string'));

@@ -4,7 +4,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { BoxView, GroupView, ImageView, InitPayload, IssueView, RolloutView, UpdatePayload } from '../../extension/protocol/inspector';
+import type { BoxView, GroupView, ImageView, InitPayload, IssueView, RolloutView, SummaryView, UpdatePayload } from '../../extension/protocol/inspector';
 import { InspectorClient } from './rpc';
 import { segmentCompletion } from '../../extension/core/segments';
 
@@ -42,6 +42,23 @@ function issueText(i: IssueView): string {
   return i.unit === 'row' ? `${name} row ${i.line}: ${i.message}` : `${name}:${i.line}: ${i.message}`;
 }
 
+function summaryText(s: SummaryView): string {
+  if (s.state === 'running') return `summarising the whole log… ${s.progress !== undefined ? `${Math.round(s.progress * 100)}%` : ''}`;
+  if (s.state === 'failed') return `summary failed: ${s.message ?? ''}`;
+  const f = (x: number | null | undefined): string => (x === null || x === undefined ? '—' : x.toFixed(2));
+  const parts: string[] = [];
+  if (s.meanReward !== undefined) parts.push(`mean reward ${f(s.meanReward)}`);
+  if (s.firstStep && s.lastStep && s.firstStep.step !== s.lastStep.step) {
+    parts.push(`step ${s.firstStep.step} ${f(s.firstStep.meanReward)} → step ${s.lastStep.step} ${f(s.lastStep.meanReward)}`);
+  }
+  for (const r of s.rewards ?? []) parts.push(`${r.name} ${f(r.mean)}`);
+  if (s.groups) {
+    const z = s.zeroVarianceGroups ?? 0;
+    parts.push(`${z} of ${s.groups} groups with no learning signal (${((100 * z) / s.groups).toFixed(0)}%)`);
+  }
+  return parts.join(' · ');
+}
+
 function metaText(init: InitPayload): string {
   const steps = init.steps;
   const stepRange = steps.length === 0 || init.format === 'unknown'
@@ -68,6 +85,7 @@ class Inspector {
     this.client = new InspectorClient(
       (init) => this.onInit(init),
       (u) => this.onUpdate(u),
+      (sv) => this.onSummary(sv),
     );
     document.addEventListener('keydown', (e) => this.onKey(e));
     window.addEventListener('error', (e) => this.client.logError(String(e.message)));
@@ -99,6 +117,15 @@ class Inspector {
       return;
     }
     void this.goGroup(Math.min(Math.max(0, gi), init.groups - 1), same ? s.completion : 0);
+  }
+
+  private summary: SummaryView | undefined;
+
+  /** Whole-log statistics from the host's summary worker. */
+  private onSummary(sv: SummaryView): void {
+    this.summary = sv;
+    const el0 = this.root.querySelector('#summary');
+    if (el0) el0.textContent = summaryText(sv);
   }
 
   /** The log grew (indexing finished, lines appended, new step files): new counts, fresh groups. */
@@ -239,6 +266,7 @@ class Inspector {
     const title = el('div', 'title');
     title.append(el('span', 'file', init.fileName, { title: init.file }));
     title.append(el('span', 'meta', metaText(init), { id: 'meta', title: init.format }));
+    title.append(el('span', 'summary', this.summary ? summaryText(this.summary) : '', { id: 'summary', 'aria-live': 'polite' }));
     header.append(title);
 
     const nav = el('nav', 'nav', undefined, { 'aria-label': 'Navigate' });

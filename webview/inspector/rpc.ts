@@ -1,7 +1,7 @@
 // The webview side of the inspector protocol: ready handshake, request/reply with ids,
 // runtime check of everything that arrives.
 import {
-  isHostToWebview, type InitPayload, type InspectorMethods, type MethodName, type UpdatePayload, type WebviewToHost,
+  isHostToWebview, type InitPayload, type InspectorMethods, type MethodName, type SummaryView, type UpdatePayload, type WebviewToHost,
 } from '../../extension/protocol/inspector';
 
 export interface VsCodeApi {
@@ -20,6 +20,7 @@ export class InspectorClient {
   constructor(
     private readonly onInit: (init: InitPayload) => void,
     private readonly onUpdate: (u: UpdatePayload) => void = () => undefined,
+    private readonly onSummary: (s: SummaryView) => void = () => undefined,
   ) {
     window.addEventListener('message', (e: MessageEvent<unknown>) => {
       const m = e.data;
@@ -30,6 +31,10 @@ export class InspectorClient {
       }
       if (m.kind === 'update') {
         this.onUpdate(m.params);
+        return;
+      }
+      if (m.kind === 'summary') {
+        this.onSummary(m.params);
         return;
       }
       const p = this.pending.get(m.id);

@@ -4,10 +4,12 @@ import type { RolloutLog } from '../../core/formats/log';
 import { FORMAT_LABELS } from '../../core/formats/log';
 import type { LogIssue } from '../../core/model';
 import { logNotes, contextRows } from '../../core/logNotes';
-import { groupView, issueView, rolloutView } from '../../core/inspectorView';
+import { groupView, issueView, rolloutView, summaryView } from '../../core/inspectorView';
+import { summarizeInWorker } from '../../core/summaryWorker';
+import { indexCacheDir } from '../config';
 import {
   isWebviewToHost, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName, type RolloutView,
-  type UpdatePayload, type WebviewToHost,
+  type SummaryView, type UpdatePayload, type WebviewToHost,
 } from '../../protocol/inspector';
 import { inspectorHtml } from './html';
 
@@ -64,7 +66,8 @@ export class InspectorSession implements vscode.Disposable {
       path.dirname(fileUri.fsPath),
     ];
     if (source.target !== fileUri.fsPath) this.roots.push(source.target);
-    this.disposables.push(this.answered, this.initialized, this.updated);
+    this.disposables.push(this.answered, this.initialized, this.updated, this.summarized);
+    this.disposables.push({ dispose: () => this.summaryAbort.abort() });
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.applyOptions();
     panel.webview.html = inspectorHtml(panel.webview, extensionUri, path.basename(fileUri.fsPath));
@@ -76,6 +79,7 @@ export class InspectorSession implements vscode.Disposable {
       (log) => {
         this.prepareRoots(log);
         this.postUpdate(log);
+        void this.startSummary(log);
       },
       () => undefined,
     );
@@ -130,6 +134,44 @@ export class InspectorSession implements vscode.Disposable {
 
   private readonly updated = new vscode.EventEmitter<UpdatePayload>();
   readonly onDidUpdate = this.updated.event;
+  private readonly summarized = new vscode.EventEmitter<SummaryView>();
+  readonly onDidSummarize = this.summarized.event;
+  lastSummary: SummaryView | undefined;
+  private readonly summaryAbort = new AbortController();
+
+  /**
+   * Whole-log statistics in a worker thread (one thread: the host keeps a core for browsing), with the
+   * same run context; the persisted index makes it cheap when the panel's own index was just cached.
+   */
+  private async startSummary(log: RolloutLog): Promise<void> {
+    const post = (v: SummaryView): void => {
+      this.lastSummary = v;
+      this.post({ kind: 'summary', params: v });
+      this.summarized.fire(v);
+    };
+    let lastPct = -1;
+    post({ state: 'running', progress: 0 });
+    try {
+      const s = await summarizeInWorker([this.source.target], {
+        threads: 1,
+        cacheDir: indexCacheDir(),
+        context: log.context,
+        signal: this.summaryAbort.signal,
+        workerPath: path.join(this.extensionUri.fsPath, 'dist', 'summaryWorker.js'),
+        onProgress: (bytes, total) => {
+          const pct = total > 0 ? Math.floor((100 * bytes) / total) : 0;
+          if (pct >= lastPct + 5) {
+            lastPct = pct;
+            post({ state: 'running', progress: pct / 100 });
+          }
+        },
+      });
+      post(summaryView(s));
+    } catch (e) {
+      if (this.summaryAbort.signal.aborted) return;
+      post({ state: 'failed', message: errorMessage(e) });
+    }
+  }
 
   get webviewReadyCount(): number {
     return this.readyCount;
@@ -219,6 +261,7 @@ export class InspectorSession implements vscode.Disposable {
       complete: log.complete !== false,
     };
     this.post({ kind: 'init', params: init });
+    if (this.lastSummary) this.post({ kind: 'summary', params: this.lastSummary });
     this.lastInit = init;
     this.initialized.fire(init);
   }

@@ -118,7 +118,11 @@ describe('Rollout Lens in a real VS Code', () => {
     assert.deepStrictEqual(vlmLogs, ['debug_log.2026-11-21-10-00-00.txt'], 'the _format.txt companion is read with its main log, not listed');
   });
 
-  async function openTarget(rel: string[]): Promise<{ init: import('../../../extension/protocol/inspector').InitPayload; group: import('../../../extension/protocol/inspector').GroupView }> {
+  async function openTarget(rel: string[]): Promise<{
+    init: import('../../../extension/protocol/inspector').InitPayload;
+    group: import('../../../extension/protocol/inspector').GroupView;
+    session: import('../../../extension/features/inspector/session').InspectorSession;
+  }> {
     const { inspector } = await api();
     const ws = vscode.workspace.workspaceFolders![0]!.uri;
     const created = waitFor(inspector.onDidCreateSession, () => true, 30_000, 'an inspector session');
@@ -126,11 +130,19 @@ describe('Rollout Lens in a real VS Code', () => {
     const session = await created;
     const init = session.lastInit ?? await waitFor(session.onDidInit, () => true, 60_000, 'init');
     const group = session.lastGroup ?? await waitFor(session.onDidAnswer, () => true, 60_000, 'the first group');
-    return { init, group };
+    return { init, group, session };
   }
 
-  it('a TRL completions folder opens as one log: 8 completions a group, advantages as logged', async () => {
-    const { init, group } = await openTarget(['runs', 'trl-demo', 'completions']);
+  it('a TRL completions folder opens as one log: 8 completions a group, advantages as logged, summary from the worker thread', async () => {
+    const { init, group, session } = await openTarget(['runs', 'trl-demo', 'completions']);
+    const summary = session.lastSummary?.state === 'done'
+      ? session.lastSummary
+      : await waitFor(session.onDidSummarize, (v) => v.state !== 'running', 60_000, 'the worker summary');
+    assert.strictEqual(summary.state, 'done', JSON.stringify(summary));
+    assert.strictEqual(summary.records, 384);
+    assert.strictEqual(summary.groups, 48);
+    assert.ok(typeof summary.zeroVarianceGroups === 'number');
+    assert.deepStrictEqual(summary.rewards!.map((r) => r.name), ['accuracy_reward', 'format_reward', 'iou_reward']);
     assert.strictEqual(init.format, 'trl-parquet');
     assert.strictEqual(init.fileCount, 6);
     assert.deepStrictEqual(init.steps, [4, 8, 12, 16, 20, 24]);
