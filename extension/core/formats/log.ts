@@ -532,11 +532,12 @@ export function recomputeAdvantages(groups: readonly LogGroup[], reward: Float64
     if (vals.some((v) => Number.isNaN(v)) || vals.length < 2) continue;
     const sum = vals.reduce((a, b) => a + b, 0);
     const mean = sum / vals.length;
+    const std = est.kind === 'grpo' ? stdUnbiased(vals, mean) : NaN;
     g.records.forEach((r, k) => {
       const v = vals[k];
       switch (est.kind) {
         case 'grpo':
-          advantage[r] = (v - mean) / (stdUnbiased(vals, mean) + est.epsilon);
+          advantage[r] = (v - mean) / (std + est.epsilon);
           break;
         case 'dr-grpo':
           advantage[r] = v - mean;
