@@ -7,7 +7,8 @@ import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
 import { errorMessage } from './core/formats/rolloutLensJsonl';
 import { FORMAT_LABELS, type RolloutLog } from './core/formats/log';
 import { LogSpec, findLogs, openSpec } from './core/formats/all';
-import { Summary, SummaryError, summarizeSpecs } from './core/summary';
+import { Summary, SummaryError } from './core/summary';
+import { ScaleSummaryBuilder, type ScaleSummary } from './core/scale/summarize';
 import type { ReadOptions } from './core/formats/log';
 import { readRunContextSafe, type RunContextRequest } from './core/runs/contextForRun';
 import { runDirOf } from './core/runs/discover';
@@ -134,7 +135,22 @@ export function formatIssue(i: { file: string; line: number; message: string; se
 
 async function summaryCommand(args: Args, io: CliIo): Promise<number> {
   const { specs, errors } = await collectLogs(args.paths);
-  const summary = await summarizeSpecs(specs, (spec) => readOptions(args, spec));
+  const acc = new ScaleSummaryBuilder();
+  for (const spec of specs) {
+    let log: RolloutLog;
+    try {
+      log = await openSpec(spec, { ...(await readOptions(args, spec)), columns: true });
+    } catch (e) {
+      acc.errors.push({ file: spec.target, line: 0, message: `cannot read: ${errorMessage(e)}`, severity: 'error' });
+      continue;
+    }
+    try {
+      acc.add(log);
+    } finally {
+      log.close();
+    }
+  }
+  const summary: ScaleSummary = acc.result();
   summary.errors = [...errors, ...summary.errors];
   for (const e of summary.errors) io.err(formatIssue(e) + '\n');
   io.out(args.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary));
@@ -250,7 +266,7 @@ function fmtCoords(b: readonly number[]): string {
   return `[${b.map((n) => (Number.isInteger(n) ? String(n) : n.toFixed(1))).join(', ')}]`;
 }
 
-export function renderSummary(s: Summary): string {
+export function renderSummary(s: Summary & { perStep?: ScaleSummary['perStep'] }): string {
   const lines: string[] = [];
   lines.push(`format   ${s.format === null ? '(nothing read)' : s.format === 'mixed' ? 'mixed' : `${s.format} (${FORMAT_LABELS[s.format]})`}`);
   if (s.logs.length > 1 || s.logs.some((l) => l.files > 1)) {
@@ -274,6 +290,20 @@ export function renderSummary(s: Summary): string {
     for (const n of names) {
       const r = s.rewards[n];
       lines.push(`         ${n.padEnd(w)}  ${num(r.mean).padEnd(9)} ${r.count}`);
+    }
+  }
+  const per = s.perStep ?? [];
+  if (per.length > 1) {
+    const rows = per.length <= 12 ? per : [...per.slice(0, 6), null, ...per.slice(-6)];
+    lines.push('per step step      records  groups  mean reward  no-signal groups');
+    for (const r of rows) {
+      if (r === null) {
+        lines.push(`         … ${per.length - 12} more steps (--json has them all)`);
+        continue;
+      }
+      lines.push(
+        `         ${String(r.step).padEnd(9)} ${String(r.records).padEnd(8)} ${String(r.groups).padEnd(7)} ${(r.meanReward === null ? '-' : num(r.meanReward)).padEnd(12)} ${r.zeroVarianceGroups}`,
+      );
     }
   }
   const errs = s.errors.filter((e) => e.severity === 'error').length;

@@ -28,11 +28,15 @@ describe('CLI', () => {
     const { code, out, err } = await runCli(['summary', FIXTURE_DIR, '--json']);
     assert.equal(code, 0);
     const s = JSON.parse(out) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(s), ['format', 'logs', 'files', 'records', 'groups', 'zeroVarianceGroups', 'steps', 'rewards', 'errors']);
+    assert.deepEqual(Object.keys(s), ['format', 'logs', 'files', 'records', 'groups', 'zeroVarianceGroups', 'steps', 'rewards', 'errors', 'perStep']);
     assert.deepEqual(s.files, [FIXTURE]);
     assert.equal(s.records, 5);
     assert.deepEqual(s.steps, { min: 0, max: 1, count: 2 });
     assert.deepEqual((s.errors as Array<{ line: number }>).map((e) => e.line), [4, 5]);
+    const perStep = s.perStep as Array<{ step: number; records: number; groups: number }>;
+    assert.deepEqual(perStep.map((p) => p.step), [0, 1]);
+    assert.equal(perStep.reduce((a, p) => a + p.records, 0), 5, 'per-step rows add up to the records');
+    assert.equal(perStep.reduce((a, p) => a + p.groups, 0), s.groups);
     const lines = err.trim().split('\n');
     assert.equal(lines.length, 2);
     assert.ok(lines[0].startsWith(`${FIXTURE}:4: not valid JSON: `), lines[0]);
