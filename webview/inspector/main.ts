@@ -293,7 +293,10 @@ class Inspector {
     if (init.notes.length > 0 || init.context.length > 0) {
       const det = el('details', 'log-notes', undefined, { id: 'log-notes' });
       const assumed = init.context.filter((c) => c.assumed).length;
-      det.append(el('summary', undefined, `How this log was read: ${init.notes.length} note${init.notes.length === 1 ? '' : 's'}${init.context.length ? `, run context (${init.context.length - assumed} read, ${assumed} assumed)` : ''}`));
+      const parts: string[] = [];
+      if (init.notes.length) parts.push(`${init.notes.length} note${init.notes.length === 1 ? '' : 's'}`);
+      if (init.context.length) parts.push(`run context (${init.context.length - assumed} read, ${assumed} assumed)`);
+      det.append(el('summary', undefined, `How this log was read: ${parts.join(', ')}`));
       if (init.notes.length) {
         const ul = el('ul', 'notes');
         for (const n of init.notes) ul.append(el('li', undefined, n));
