@@ -10,8 +10,10 @@ export type BoxCoords = [number, number, number, number];
  * - `model-input`: pixels of the image after the processor resized it (Qwen2.5-VL smart_resize)
  * - `norm1000`: integers in [0, 1000) (Qwen2-VL, InternVL, Qwen3-VL)
  * - `norm1`: floats in [0, 1]
+ * - `bins1000`: Florence-2 `<loc_N>` location bins, 1000 per axis (floor quantizer: centre at (b + 0.5)·W/1000)
+ * - `bins1024`: PaliGemma `<locNNNN>` bins, 1024 per axis (written y first; `raw` keeps x1, y1, x2, y2 order)
  */
-export type FrameKind = 'original' | 'model-input' | 'norm1000' | 'norm1';
+export type FrameKind = 'original' | 'model-input' | 'norm1000' | 'norm1' | 'bins1000' | 'bins1024';
 
 export type TracePart = 'think' | 'answer' | 'other';
 

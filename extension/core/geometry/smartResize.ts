@@ -94,6 +94,10 @@ export function frameScale(frame: FrameKind, dims: Partial<FrameDims>): [number,
     case 'norm1':
       if (!isPos(width) || !isPos(height)) return null;
       return [width, height];
+    case 'bins1000':
+    case 'bins1024':
+      // bins are not a pure scale (Florence-2 maps a bin to its centre): see geometry/frames.ts
+      return null;
   }
 }
 
