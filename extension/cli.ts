@@ -1,6 +1,7 @@
 // The `rollout-lens` command line over extension/core.
 //   rollout-lens summary PATH… [--json] [--image-root DIR]…
-//   rollout-lens show PATH --record N [--json] [--image-root DIR]…
+//   rollout-lens show PATH --record N [--json] [--explain] [--image-root DIR]…
+//   rollout-lens check PATH… [--json] [--image-root DIR]…
 
 import * as path from 'path';
 import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
@@ -9,6 +10,7 @@ import { FORMAT_LABELS, type RolloutLog } from './core/formats/log';
 import { LogSpec, findLogs, openSpec } from './core/formats/all';
 import { Summary, SummaryError } from './core/summary';
 import { ScaleSummaryBuilder, type ScaleSummary } from './core/scale/summarize';
+import { LogCheckBuilder, checkRollout, type LogCheck, type RolloutCheck } from './core/rewards/check';
 import type { ReadOptions } from './core/formats/log';
 import { readRunContextSafe, type RunContextRequest } from './core/runs/contextForRun';
 import { runDirOf } from './core/runs/discover';
@@ -26,7 +28,8 @@ const defaultIo: CliIo = {
 
 export const USAGE = `Usage:
   rollout-lens summary PATH... [--json] [--image-root DIR]...
-  rollout-lens show PATH --record N [--json] [--image-root DIR]...
+  rollout-lens show PATH --record N [--json] [--explain] [--image-root DIR]...
+  rollout-lens check PATH... [--json] [--image-root DIR]...
   rollout-lens bench [--records N] [--json] [--keep]
   rollout-lens --help
 
@@ -40,6 +43,13 @@ in natural sort order).
 
   --json            stable JSON on stdout (see docs/format-and-cli.md)
   --record N        0-based record index (records are the readable lines, in file order)
+  --explain         show: walk each recomputed reward step by step (answer, box, sizes, IoU)
+
+check recomputes the rewards whose definition is known for the log's framework (VLM-R1 iou and
+format rewards, R1-V / TRL format rules, verl geo3k, …), compares them with the logged values
+(relative tolerance 1e-6, 1e-5 where the log stores float32) and lists mismatches per reward
+function with examples; custom reward functions are listed as not recomputed. Exit code 1 when
+there are mismatches.
   --image-root DIR  where to look for logged image paths missing on this machine, matched by
                     trailing path segments (repeatable)
   --group-size G    completions per prompt, when the run's config files do not say
@@ -56,15 +66,17 @@ interface Args {
   imageRoots: string[];
   groupSize: number | null;
   help: boolean;
+  explain: boolean;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, help: false };
+  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, help: false, explain: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string | null => (inline !== undefined ? inline : i + 1 < argv.length ? argv[++i] : null);
     if (flag === '--help' || flag === '-h') a.help = true;
+    else if (flag === '--explain') a.explain = true;
     else if (flag === '--json') a.json = true;
     else if (flag === '--record') {
       const v = value();
@@ -101,7 +113,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.err(USAGE);
     return 2;
   }
-  if (args.command !== 'summary' && args.command !== 'show') {
+  if (args.command !== 'summary' && args.command !== 'show' && args.command !== 'check') {
     io.err(`rollout-lens: unknown command ${args.command}\n\n${USAGE}`);
     return 2;
   }
@@ -109,6 +121,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.err(`rollout-lens: ${args.command} needs a PATH\n\n${USAGE}`);
     return 2;
   }
+  if (args.command === 'check') return checkCommand(args, io);
   return args.command === 'summary' ? summaryCommand(args, io) : showCommand(args, io);
 }
 
@@ -191,11 +204,85 @@ async function showCommand(args: Args, io: CliIo): Promise<number> {
     for (const i of issues) io.err(formatIssue(i) + '\n');
     if (!rollout) return 1;
     const src = log.sourceOf(args.record);
-    io.out(args.json ? JSON.stringify(showJson(src.file, src.line, rollout, issues, log), null, 2) + '\n' : renderRollout(src.file, args.record, rollout));
+    const check = checkRollout(rollout, log.context, log.format);
+    if (args.json) {
+      const j = showJson(src.file, src.line, rollout, issues, log);
+      j.record.recomputed = Object.fromEntries(check.comparisons.map((c) => [c.name, c.recomputed]));
+      j.record.rewardCheck = check.comparisons;
+      j.record.notRecomputed = check.notRecomputed;
+      if (args.explain) j.record.explain = check.explain;
+      io.out(JSON.stringify(j, null, 2) + '\n');
+    } else {
+      io.out(renderRollout(src.file, args.record, rollout));
+      io.out(renderCheck(check, args.explain));
+    }
     return 0;
   } finally {
     log.close();
   }
+}
+
+async function checkCommand(args: Args, io: CliIo): Promise<number> {
+  const { specs, errors } = await collectLogs(args.paths);
+  for (const e of errors) io.err(formatIssue(e) + '\n');
+  const logs: LogCheck[] = [];
+  for (const spec of specs) {
+    let log: RolloutLog;
+    try {
+      log = await openSpec(spec, await readOptions(args, spec));
+    } catch (e) {
+      io.err(`${spec.target}: cannot read: ${errorMessage(e)}\n`);
+      continue;
+    }
+    try {
+      const b = new LogCheckBuilder(spec.target, log.format);
+      for (let i = 0; i < log.recordCount; i++) {
+        const { rollout } = log.read(i);
+        if (rollout) b.add(i, log.sourceOf(i), checkRollout(rollout, log.context, log.format));
+      }
+      logs.push(b.result());
+    } finally {
+      log.close();
+    }
+  }
+  const mismatches = logs.reduce((a, l) => a + l.mismatches, 0);
+  if (args.json) io.out(JSON.stringify({ mismatches, logs }, null, 2) + '\n');
+  else io.out(renderChecks(logs));
+  if (logs.length === 0) return 1;
+  return mismatches > 0 ? 1 : 0;
+}
+
+export function renderChecks(logs: LogCheck[]): string {
+  const out: string[] = [];
+  for (const l of logs) {
+    out.push(`${l.target}  (${l.format}, ${l.records} records)`);
+    const names = Object.keys(l.rewards);
+    if (names.length === 0) out.push('  no reward of this log has a known definition: nothing recomputed');
+    for (const n of names) {
+      const s = l.rewards[n]!;
+      const state = s.mismatches > 0 ? `MISMATCH in ${s.mismatches} of ${s.compared}` : `ok (${s.compared} compared)`;
+      out.push(`  ${n}: ${state}${s.notComputable ? `, ${s.notComputable} not computable (see show --explain)` : ''}`);
+      for (const ex of s.examples) {
+        const where = ex.unit === 'row' ? `${ex.file}: row ${ex.line}` : `${ex.file}:${ex.line}`;
+        out.push(`    record ${ex.record} (${where}): logged ${ex.logged} vs recomputed ${ex.recomputed}`);
+      }
+    }
+    if (l.notRecomputed.length) out.push(`  not recomputed (definition unknown): ${l.notRecomputed.join(', ')}`);
+  }
+  const total = logs.reduce((a, l) => a + l.mismatches, 0);
+  out.push(total > 0 ? `${total} mismatches` : 'no mismatches');
+  return out.join('\n') + '\n';
+}
+
+function renderCheck(c: RolloutCheck, explain: boolean): string {
+  const out: string[] = [];
+  for (const x of c.comparisons) {
+    const mark = x.mismatch ? '  MISMATCH' : '';
+    out.push(`recomputed ${x.name}: ${x.recomputed === null ? 'not computable' : num(x.recomputed)} (logged ${x.logged === null ? '-' : num(x.logged)})${mark}`);
+    if (explain) for (const st of c.explain[x.name]?.steps ?? []) out.push(`    ${st.label}: ${st.value}`);
+  }
+  if (c.notRecomputed.length) out.push(`not recomputed (definition unknown): ${c.notRecomputed.join(', ')}`);
+  return out.length ? out.join('\n') + '\n' : '';
 }
 
 // ---- JSON shapes (stable; documented in docs/format-and-cli.md) ----

@@ -63,7 +63,7 @@ describe('CLI', () => {
     const r = j.record;
     assert.deepEqual(Object.keys(r), [
       'step', 'groupId', 'indexInGroup', 'sampleId', 'prompt', 'completion', 'answer', 'reference', 'predicted',
-      'rewards', 'reward', 'advantage', 'advantageSource', 'verdict', 'generatedImages', 'extra', 'stepKind',
+      'rewards', 'reward', 'advantage', 'advantageSource', 'verdict', 'generatedImages', 'extra', 'stepKind', 'recomputed', 'rewardCheck', 'notRecomputed',
     ]);
     const prompt = r.prompt as { images: Array<Record<string, unknown>> };
     assert.deepEqual(prompt.images[0], {
