@@ -3,6 +3,7 @@
 import type { Box, LogIssue, Rollout } from './model';
 import type { BoxView, GroupView, ImageView, IssueView, RolloutView, SummaryView } from '../protocol/inspector';
 import type { ScaleSummary } from './scale/summarize';
+import type { RolloutCheck } from './rewards/check';
 import { bestIous } from './geometry/iou';
 
 export type ToUrl = (absolutePath: string) => string | null;
@@ -26,7 +27,7 @@ export function issueView(i: LogIssue): IssueView {
   return v;
 }
 
-export function rolloutView(recordIndex: number, r: Rollout, issues: readonly LogIssue[], toUrl: ToUrl): RolloutView {
+export function rolloutView(recordIndex: number, r: Rollout, issues: readonly LogIssue[], toUrl: ToUrl, check?: RolloutCheck): RolloutView {
   const images: ImageView[] = r.prompt.images.map((im) => ({
     path: im.path,
     url: im.resolved ? toUrl(im.resolved) : null,
@@ -50,7 +51,17 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
     referenceAnswer: r.reference.answer ?? null,
     gt: boxViews(r.reference.boxes, r.predicted),
     pred: boxViews(r.predicted, r.reference.boxes),
-    rewards: Object.entries(r.rewards).map(([name, value]) => ({ name, value })),
+    rewards: Object.entries(r.rewards).map(([name, value]) => {
+      const c = check?.comparisons.find((x) => x.name === name);
+      if (!c) return { name, value };
+      return {
+        name,
+        value,
+        recomputed: c.recomputed,
+        mismatch: c.mismatch,
+        explain: (check?.explain[name]?.steps ?? []).map((st) => `${st.label}: ${st.value}`),
+      };
+    }),
     reward: r.reward,
     advantage: r.advantage,
     advantageSource: r.advantageSource,

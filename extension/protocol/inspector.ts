@@ -74,7 +74,11 @@ export interface RolloutView {
   referenceAnswer: string | null;
   gt: BoxView[];
   pred: BoxView[];
-  rewards: Array<{ name: string; value: number | null }>;
+  /**
+   * Logged rewards; `recomputed` when the reward's definition is known for the format (null: identified but
+   * not computable, e.g. image size unknown), `mismatch` beyond the tolerance, `explain` the steps.
+   */
+  rewards: Array<{ name: string; value: number | null; recomputed?: number | null; mismatch?: boolean; explain?: string[] }>;
   reward: number | null;
   advantage: number | null;
   advantageSource: 'logged' | 'recomputed' | null;

@@ -200,4 +200,20 @@ describe('inspector webview (Chromium)', function () {
     assert.match((await h.page.locator('#orientation-flag').textContent()) ?? '', /orientation 6/);
     await h.page.close();
   });
+
+  it('marks a reward whose recomputed value differs from the log, and ticks one that matches', async () => {
+    const h = await open({}, (g) => {
+      const r = g.rollouts[0]!;
+      r.rewards = [
+        { name: 'accuracy', value: 0.5, recomputed: 0.7266, mismatch: true, explain: ['IoU: 0.7266'] },
+        { name: 'format', value: 1, recomputed: 1, mismatch: false, explain: [] },
+        { name: 'custom', value: 0.3 },
+      ];
+    });
+    assert.strictEqual(await h.page.locator('.reward-chip.mismatch[data-reward="accuracy"] .chip-recomputed').textContent(), '≠ 0.73');
+    assert.match((await h.page.locator('.reward-chip[data-reward="accuracy"]').getAttribute('title')) ?? '', /MISMATCH: logged 0\.50, recomputed 0\.73\nIoU: 0\.7266/);
+    assert.strictEqual(await h.page.locator('.reward-chip.verified[data-reward="format"] .chip-check').count(), 1);
+    assert.strictEqual(await h.page.locator('.reward-chip[data-reward="custom"] .chip-check, .reward-chip[data-reward="custom"] .chip-recomputed').count(), 0);
+    await h.page.close();
+  });
 });

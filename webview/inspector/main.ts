@@ -418,9 +418,20 @@ class Inspector {
   private renderRewards(r: RolloutView): void {
     const box = this.q('#rewards');
     box.replaceChildren();
-    for (const { name, value } of r.rewards) {
-      const chip = el('span', 'chip reward-chip', undefined, { 'data-reward': name });
+    for (const rw of r.rewards) {
+      const { name, value } = rw;
+      const checked = rw.recomputed !== undefined;
+      const cls = 'chip reward-chip' + (rw.mismatch ? ' mismatch' : checked && rw.recomputed !== null ? ' verified' : '');
+      const tip = !checked
+        ? 'Logged value (this reward function is not one Rollout Lens can recompute)'
+        : [
+            rw.mismatch ? `MISMATCH: logged ${fmt(value)}, recomputed ${fmt(rw.recomputed ?? null)}` : rw.recomputed === null ? 'Recognised, but not computable for this completion' : `Recomputed ${fmt(rw.recomputed ?? null)}: matches the log`,
+            ...(rw.explain ?? []),
+          ].join('\n');
+      const chip = el('span', cls, undefined, { 'data-reward': name, title: tip });
       chip.append(el('span', 'chip-name', name), el('span', 'chip-value', fmt(value)));
+      if (rw.mismatch) chip.append(el('span', 'chip-recomputed', `≠ ${fmt(rw.recomputed ?? null)}`));
+      else if (checked && rw.recomputed !== null) chip.append(el('span', 'chip-check', '✓'));
       box.append(chip);
     }
     const total = el('span', 'chip total', undefined, { id: 'reward-total' });

@@ -2,6 +2,8 @@
 // Pure: no `vscode`, no DOM.
 
 import type { BoxCoords, FrameKind } from '../model';
+// frames.ts imports smartResize from here; both sides use each other only inside functions, so the cycle is safe.
+import { frameAffine, fromOriginalPixels, toOriginalPixels } from './frames';
 
 export const IMAGE_FACTOR = 28;
 export const MIN_PIXELS = 4 * 28 * 28;
@@ -71,52 +73,44 @@ export function smartResize(
   return { width: wBar, height: hBar };
 }
 
-/** Sizes needed to map a frame to original pixels. Input sizes are only needed for 'model-input'. */
+/**
+ * Sizes needed to map a frame to original pixels. Input sizes are only needed for 'model-input'; without them,
+ * `minPixels`/`maxPixels` (either one) make 'model-input' use smartResize(width, height, …). See geometry/frames.ts.
+ */
 export interface FrameDims {
   width: number;
   height: number;
   inputWidth?: number;
   inputHeight?: number;
-}
-
-/** Scale factors (x, y) from `frame` to original pixels, or null when the sizes needed are unknown. */
-export function frameScale(frame: FrameKind, dims: Partial<FrameDims>): [number, number] | null {
-  const { width, height, inputWidth, inputHeight } = dims;
-  switch (frame) {
-    case 'original':
-      return [1, 1];
-    case 'model-input':
-      if (!isPos(width) || !isPos(height) || !isPos(inputWidth) || !isPos(inputHeight)) return null;
-      return [width / inputWidth, height / inputHeight];
-    case 'norm1000':
-      if (!isPos(width) || !isPos(height)) return null;
-      return [width / 1000, height / 1000];
-    case 'norm1':
-      if (!isPos(width) || !isPos(height)) return null;
-      return [width, height];
-    case 'bins1000':
-    case 'bins1024':
-      // bins are not a pure scale (Florence-2 maps a bin to its centre): see geometry/frames.ts
-      return null;
-  }
+  minPixels?: number;
+  maxPixels?: number;
+  factor?: number;
 }
 
 /**
- * Map a box written in `frame` to original-image pixels:
- * 'model-input' x·W/W_in, y·H/H_in · 'original' identity · 'norm1000' x/1000·W · 'norm1' x·W.
+ * Scale factors (x, y) from `frame` to original pixels when the map is a pure scale, or null when the sizes
+ * needed are unknown. 'bins1000' (Florence-2) is null: it maps a bin to its centre, (b + 0.5)·W/1000, which is
+ * not a pure scale — use `toOriginal` / geometry/frames.ts `frameAffine`. 'bins1024' is W/1024, H/1024.
+ */
+export function frameScale(frame: FrameKind, dims: Partial<FrameDims>): [number, number] | null {
+  if (frame === 'bins1000') return null;
+  const a = frameAffine(frame, dims);
+  return a ? [a.sx, a.sy] : null;
+}
+
+/**
+ * Map a box written in `frame` to original-image pixels (delegates to geometry/frames.ts `toOriginalPixels`):
+ * 'model-input' x·W/W_in, y·H/H_in · 'original' identity · 'norm1000' x/1000·W · 'norm1' x·W ·
+ * 'bins1000' (b+0.5)·W/1000 · 'bins1024' b/1024·W.
  * Returns null when the sizes the frame needs are unknown.
  */
 export function toOriginal(raw: BoxCoords, frame: FrameKind, dims: Partial<FrameDims>): BoxCoords | null {
-  const s = frameScale(frame, dims);
-  if (!s) return null;
-  return [raw[0] * s[0], raw[1] * s[1], raw[2] * s[0], raw[3] * s[1]];
+  return toOriginalPixels(raw, frame, dims);
 }
 
-/** The inverse of `toOriginal`. */
+/** The inverse of `toOriginal` (bins frames quantize: floor, clamped to the bin range). */
 export function fromOriginal(box: BoxCoords, frame: FrameKind, dims: Partial<FrameDims>): BoxCoords | null {
-  const s = frameScale(frame, dims);
-  if (!s) return null;
-  return [box[0] / s[0], box[1] / s[1], box[2] / s[0], box[3] / s[1]];
+  return fromOriginalPixels(box, frame, dims);
 }
 
 /** x1 <= x2 and y1 <= y2. */
@@ -124,6 +118,3 @@ export function normaliseBox(b: BoxCoords): BoxCoords {
   return [Math.min(b[0], b[2]), Math.min(b[1], b[3]), Math.max(b[0], b[2]), Math.max(b[1], b[3])];
 }
 
-function isPos(n: number | undefined): n is number {
-  return typeof n === 'number' && Number.isFinite(n) && n > 0;
-}

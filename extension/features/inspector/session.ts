@@ -6,6 +6,7 @@ import type { LogIssue } from '../../core/model';
 import { logNotes, contextRows } from '../../core/logNotes';
 import { groupView, issueView, rolloutView, summaryView } from '../../core/inspectorView';
 import { summarizeInWorker } from '../../core/summaryWorker';
+import { checkRollout, type RolloutCheck } from '../../core/rewards/check';
 import { indexCacheDir } from '../config';
 import {
   isWebviewToHost, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName, type RolloutView,
@@ -315,7 +316,15 @@ export class InspectorSession implements vscode.Disposable {
     this.widenRoots(dirs);
     const toUrl = (p: string) => (isUnder(p, this.roots) ? this.panel.webview.asWebviewUri(vscode.Uri.file(p)).toString() : null);
     for (const { ri, rollout, issues } of reads) {
-      if (rollout) rollouts.push(rolloutView(ri, rollout, issues, toUrl));
+      if (rollout) {
+        let check: RolloutCheck | undefined;
+        try {
+          check = checkRollout(rollout, log.context, log.format);
+        } catch (e) {
+          console.warn('[rollout-lens] reward recomputation failed:', errorMessage(e));
+        }
+        rollouts.push(rolloutView(ri, rollout, issues, toUrl, check));
+      }
       else groupIssues.push(...issues);
     }
     const stepIndex = log.steps.indexOf(g.step);
