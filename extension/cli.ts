@@ -11,6 +11,8 @@ import { LogSpec, findLogs, openSpec } from './core/formats/all';
 import { Summary, SummaryError } from './core/summary';
 import { ScaleSummaryBuilder, type ScaleSummary } from './core/scale/summarize';
 import { LogCheckBuilder, checkRollout, type LogCheck, type RolloutCheck } from './core/rewards/check';
+import { FRAME_KINDS } from './core/geometry/frames';
+import { bestIous } from './core/geometry/iou';
 import type { ReadOptions } from './core/formats/log';
 import { readRunContextSafe, type RunContextRequest } from './core/runs/contextForRun';
 import { runDirOf } from './core/runs/discover';
@@ -53,6 +55,8 @@ there are mismatches.
   --image-root DIR  where to look for logged image paths missing on this machine, matched by
                     trailing path segments (repeatable)
   --group-size G    completions per prompt, when the run's config files do not say
+  --frame F         the frame predicted boxes are written in, when inference gets it wrong:
+                    original, model-input, norm1000, norm1, bins1000, bins1024
 
 Problems are written to stderr as file:line: message. The exit code is non-zero only when
 nothing could be read.
@@ -65,12 +69,13 @@ interface Args {
   record: number | null;
   imageRoots: string[];
   groupSize: number | null;
+  frame: string | null;
   help: boolean;
   explain: boolean;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, help: false, explain: false };
+  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, frame: null, help: false, explain: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -86,6 +91,10 @@ function parseArgs(argv: string[]): Args | string {
       const v = value();
       if (v === null || !/^[1-9]\d*$/.test(v)) return `--group-size needs a positive integer, got ${v ?? 'nothing'}`;
       a.groupSize = Number(v);
+    } else if (flag === '--frame') {
+      const v = value();
+      if (v === null || !(FRAME_KINDS as readonly string[]).includes(v)) return `--frame needs one of ${FRAME_KINDS.join(', ')}, got ${v ?? 'nothing'}`;
+      a.frame = v;
     } else if (flag === '--image-root') {
       const v = value();
       if (v === null) return '--image-root needs a folder';
@@ -134,8 +143,13 @@ export async function collectLogs(paths: string[]): Promise<{ specs: LogSpec[]; 
 async function readOptions(args: Args, spec: LogSpec): Promise<ReadOptions> {
   const opts: ReadOptions = { imageRoots: args.imageRoots };
   const isFolder = spec.target !== spec.files[0];
-  const req: RunContextRequest = { format: spec.format, overridesAre: 'force', overridesSource: '--group-size' };
-  if (args.groupSize !== null) req.overrides = { groupSize: args.groupSize };
+  const flags = [args.groupSize !== null ? '--group-size' : '', args.frame !== null ? '--frame' : ''].filter(Boolean);
+  const req: RunContextRequest = { format: spec.format, overridesAre: 'force', overridesSource: flags.join(', ') || 'command line' };
+  if (args.groupSize !== null || args.frame !== null) {
+    req.overrides = {};
+    if (args.groupSize !== null) req.overrides.groupSize = args.groupSize;
+    if (args.frame !== null) req.overrides.boxFrame = args.frame;
+  }
   const ctx = await readRunContextSafe(runDirOf(spec.target, isFolder), req);
   if (ctx) opts.context = ctx;
   return opts;
@@ -307,7 +321,8 @@ export function showJson(file: string, line: number, r: Rollout, issues: LogIssu
   if (r.reference.answer !== undefined) reference.answer = r.reference.answer;
   reference.boxes = r.reference.boxes.map(boxJson);
   record.reference = reference;
-  record.predicted = r.predicted.map(boxJson);
+  const gtIous = bestIous(r.predicted.map((b) => b.box), r.reference.boxes.map((b) => b.box));
+  record.predicted = r.predicted.map((b, i) => ({ ...boxJson(b), iou: r.reference.boxes.length ? gtIous[i] : null }));
   record.rewards = r.rewards;
   record.reward = r.reward;
   record.advantage = r.advantage;
@@ -340,6 +355,7 @@ function boxJson(b: Box): Record<string, unknown> {
   if (b.span) o.span = b.span;
   if (b.part) o.part = b.part;
   if (b.imageIndex !== undefined) o.imageIndex = b.imageIndex;
+  if (b.candidates) o.frameCandidates = b.candidates;
   return o;
 }
 

@@ -33,6 +33,11 @@ export interface Box {
   part?: TracePart;
   /** Which prompt image the box refers to (0 when there is one). */
   imageIndex?: number;
+  /**
+   * When the frame was only assumed and several fit the values: the box under each candidate frame and its
+   * best IoU with the ground truth (null when the sizes that frame needs are unknown).
+   */
+  candidates?: Array<{ frame: FrameKind; box: BoxCoords; iou: number | null }>;
 }
 
 export interface ImageRef {

@@ -73,8 +73,10 @@ describe('CLI', () => {
     const predicted = r.predicted as Array<Record<string, unknown>>;
     assert.deepEqual(predicted[1], {
       box: [320, 240, 640, 480], raw: [322, 238, 644, 476], label: 'red circle', frame: 'model-input',
-      span: predicted[1].span, part: 'think', imageIndex: 0,
+      span: predicted[1].span, part: 'think', imageIndex: 0, iou: 0,
     });
+    // predicted[0] is the one on the ground truth: its best IoU is reported with it
+    assert.ok((predicted[0]!.iou as number) > 0.5, JSON.stringify(predicted[0]));
     assert.deepEqual((r.reference as { boxes: unknown[] }).boxes, [
       { box: [12, 21, 108, 131], raw: [12, 21, 108, 131], label: 'red circle', frame: 'original', imageIndex: 0 },
     ]);
@@ -86,7 +88,11 @@ describe('CLI', () => {
     assert.equal(code, 0);
     assert.match(out, /step 1 {2}group 7 {2}#0/);
     assert.match(out, /\[-5, 10, 50, 60\] "cat" {2}\(frame assumed, other, chars \d+–\d+\)/);
-    assert.equal(err, `${FIXTURE}:6: warning: image not found: images/missing.png (no image roots set)\n`);
+    assert.equal(
+      err,
+      `${FIXTURE}:6: warning: image not found: images/missing.png (no image roots set)\n` +
+        `${FIXTURE}:6: warning: predicted box [-5, 10, 50, 60] (qwen25-json): negative; drawn as written, not corrected\n`,
+    );
   });
 
   it('show fails (exit 1) for a record out of range and needs --record (exit 2)', async () => {

@@ -9,6 +9,7 @@ import { detectFormat } from './detect';
 import { FormatId, FormatReader, ReadOptions, RolloutLog, naturalCompare } from './log';
 import { errorMessage, openRolloutLensJsonl } from './rolloutLensJsonl';
 import { withDatasetJoin } from './datasetEnrich';
+import { withBoxes } from './boxEnrich';
 
 export const rolloutLensReader: FormatReader = {
   id: 'rollout-lens-jsonl',
@@ -197,7 +198,7 @@ export async function openSpec(spec: LogSpec, opts: ReadOptions = {}): Promise<R
   const r = readerFor(spec.format);
   if (!r) throw new Error(`no reader for ${spec.format}`);
   const log = await r.open(spec.files, { ...opts, target: spec.target });
-  return withDatasetJoin(log, opts);
+  return withBoxes(await withDatasetJoin(log, opts), opts);
 }
 
 /** Open one file or folder as one log; a folder must hold exactly one log. */

@@ -4,6 +4,7 @@
 // (`readRunContext`).
 
 import type { AdvantageEstimator } from '../formats/log';
+import type { FrameKind } from '../model';
 
 export interface ContextValue<T> {
   value: T;
@@ -50,6 +51,8 @@ export interface RunContext {
   modelName?: ContextValue<string>;
   /** TRL / ms-swift `loss_type` (grpo, bnpo, dr_grpo, dapo…): shown, and a hint for the estimator. */
   lossType?: ContextValue<string>;
+  /** The frame predicted boxes are written in, set by the user (rollout-lens.json, setting, --frame) when inference is wrong. */
+  boxFrame?: ContextValue<FrameKind>;
   /** Files that were read to build this context (relative to runDir when inside it). */
   filesRead?: string[];
   /** Problems met while reading config files (file + message); never fatal. */
@@ -72,6 +75,7 @@ export const CONTEXT_KEYS = [
   'maxCompletionLength',
   'modelName',
   'lossType',
+  'boxFrame',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -95,6 +99,8 @@ export interface RunContextOverrides {
   maxCompletionLength?: number;
   modelName?: string;
   lossType?: string;
+  /** The frame predicted boxes are written in, when inference gets it wrong: original, model-input, norm1000, norm1, bins1000, bins1024. */
+  boxFrame?: string;
 }
 
 /** The keys `rollout-lens.json` accepts (for messages about unknown keys). */
@@ -114,6 +120,7 @@ export const OVERRIDE_KEYS: readonly (keyof RunContextOverrides)[] = [
   'maxCompletionLength',
   'modelName',
   'lossType',
+  'boxFrame',
 ];
 
 /** Qwen2.5-VL processor defaults (qwen-vl-utils / Qwen2VLImageProcessor). */
@@ -216,6 +223,7 @@ export const CONTEXT_LABELS: Record<ContextKey, string> = {
   maxCompletionLength: 'max completion length',
   modelName: 'model',
   lossType: 'loss type',
+  boxFrame: 'box frame',
 };
 
 const ESTIMATOR_LABELS: Record<EstimatorKind, string> = {

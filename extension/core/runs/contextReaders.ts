@@ -5,6 +5,7 @@
 // what nothing gave is filled with the framework's default and marked assumed. Never throws: problems
 // (bad YAML, wrong types) are collected with file and line. Pure Node (fs, path, yaml); no `vscode`.
 
+import { FRAME_KINDS } from '../geometry/frames';
 import * as fs from 'fs';
 import * as path from 'path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
@@ -920,6 +921,9 @@ export function checkOverrides(
       case 'lossType':
         take(k, k, str(v));
         break;
+      case 'boxFrame':
+        take('boxFrame', k, typeof v === 'string' && (FRAME_KINDS as readonly string[]).includes(v) ? v : fail(`expected one of ${FRAME_KINDS.join(', ')}, got ${showVal(v)}`));
+        break;
       default:
         if (k.startsWith('$') || k.startsWith('//') || k === 'comment') break; // $schema, comments
         bad(k, `unknown key (expected one of ${OVERRIDE_KEYS.join(', ')})`);
@@ -1407,6 +1411,7 @@ export function contextToOverrides(ctx: RunContext): RunContextOverrides {
   if (ctx.imageFolders) o.imageFolders = [...ctx.imageFolders.value];
   if (ctx.imageKey) o.imageKey = ctx.imageKey.value;
   if (ctx.maxCompletionLength) o.maxCompletionLength = ctx.maxCompletionLength.value;
+  if (ctx.boxFrame) o.boxFrame = ctx.boxFrame.value;
   if (ctx.modelName) o.modelName = ctx.modelName.value;
   if (ctx.lossType) o.lossType = ctx.lossType.value;
   return o;
