@@ -18,6 +18,7 @@ function boxViews(boxes: readonly Box[], others: readonly Box[]): BoxView[] {
     span: b.span ?? null,
     part: b.part ?? null,
     iou: ious[i] ?? 0,
+    ...(b.candidates ? { candidates: b.candidates.map((c) => ({ frame: c.frame, iou: c.iou })) } : {}),
   }));
 }
 

@@ -27,6 +27,8 @@ export interface BoxView {
   part: 'think' | 'answer' | 'other' | null;
   /** Best IoU with a box of the other set (0 when none). */
   iou: number;
+  /** When the frame was only assumed and several fit: the best IoU with the ground truth under each. */
+  candidates?: Array<{ frame: string; iou: number | null }>;
 }
 
 export interface ImageView {

@@ -472,8 +472,12 @@ class Inspector {
     const wrap = this.q('#images');
     wrap.replaceChildren();
     const frames = new Set(r.pred.map((b) => b.frame + (b.frameAssumed ? ' (assumed)' : '')));
+    const withCands = r.pred.find((b) => b.candidates && b.candidates.length > 1);
+    const alt = withCands
+      ? ` · frame ambiguous, IoU with the ground truth under each: ${withCands.candidates!.map((c) => `${c.frame} ${c.iou === null ? '—' : c.iou.toFixed(2)}`).join(', ')} (set boxFrame in rollout-lens.json to fix it)`
+      : '';
     this.q('#frame-note').textContent = r.pred.length
-      ? `predicted boxes read in frame: ${[...frames].join(', ')} → drawn in original pixels`
+      ? `predicted boxes read in frame: ${[...frames].join(', ')} → drawn in original pixels${alt}`
       : 'no predicted boxes parsed';
     if (r.images.length === 0) {
       wrap.append(el('p', 'empty', 'This completion has no image.'));
