@@ -8,7 +8,7 @@ import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
 import { errorMessage } from './core/formats/rolloutLensJsonl';
 import { FORMAT_LABELS, type RolloutLog } from './core/formats/log';
 import { LogSpec, findLogs, openSpec } from './core/formats/all';
-import { Summary, SummaryError } from './core/summary';
+import { Summary, SummaryError, addSpec } from './core/summary';
 import { ScaleSummaryBuilder, type ScaleSummary } from './core/scale/summarize';
 import { LogCheckBuilder, checkRollout, type LogCheck, type RolloutCheck } from './core/rewards/check';
 import { FRAME_KINDS } from './core/geometry/frames';
@@ -163,20 +163,7 @@ export function formatIssue(i: { file: string; line: number; message: string; se
 async function summaryCommand(args: Args, io: CliIo): Promise<number> {
   const { specs, errors } = await collectLogs(args.paths);
   const acc = new ScaleSummaryBuilder();
-  for (const spec of specs) {
-    let log: RolloutLog;
-    try {
-      log = await openSpec(spec, { ...(await readOptions(args, spec)), columns: true });
-    } catch (e) {
-      acc.errors.push({ file: spec.target, line: 0, message: `cannot read: ${errorMessage(e)}`, severity: 'error' });
-      continue;
-    }
-    try {
-      acc.add(log);
-    } finally {
-      log.close();
-    }
-  }
+  for (const spec of specs) await addSpec(acc, spec, await readOptions(args, spec));
   const summary: ScaleSummary = acc.result();
   summary.errors = [...errors, ...summary.errors];
   for (const e of summary.errors) io.err(formatIssue(e) + '\n');

@@ -68,7 +68,8 @@ export async function summarizeSpecs(specs: LogSpec[], opts: ReadOptions | ((spe
   return acc.result();
 }
 
-async function addSpec(acc: SummaryBuilder, spec: LogSpec, opts: ReadOptions): Promise<void> {
+/** Open one log with columns, add it to `acc` (any summary builder), close it; a log that cannot be read becomes an error (line 0). */
+export async function addSpec(acc: { errors: SummaryError[]; add(log: RolloutLog): void }, spec: LogSpec, opts: ReadOptions): Promise<void> {
   let log: RolloutLog;
   try {
     log = await openSpec(spec, { ...opts, columns: true });

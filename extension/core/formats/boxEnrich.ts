@@ -6,7 +6,8 @@
 // guessing silently. Bad values are reported on the record, never drawn silently wrong. Pure.
 
 import type { Box, BoxCoords, FrameKind, LogIssue, Rollout } from '../model';
-import type { ReadOptions, RolloutLog } from './log';
+import { wrapRead, type ReadOptions, type RolloutLog } from './log';
+import { withUnit } from './recordCommon';
 import { parseBoxes } from '../geometry/boxParse';
 import { inferFrame, toOriginalPixels, type FrameSizes } from '../geometry/frames';
 import { iou } from '../geometry/iou';
@@ -24,7 +25,7 @@ function fmt(b: readonly number[]): string {
 export function enrichBoxes(r: Rollout, opts: ReadOptions): LogIssue[] {
   const issues: LogIssue[] = [];
   const warn = (message: string): void =>
-    void issues.push({ file: r.source.file, line: r.source.line, message, severity: 'warning', ...(r.source.unit === 'row' ? { unit: 'row' as const } : {}) });
+    void issues.push(withUnit({ file: r.source.file, line: r.source.line, message, severity: 'warning' }, r.source.unit));
   const ctx = opts.context ?? null;
   const override = ctx?.boxFrame?.value;
   const im = r.prompt.images[0];
@@ -97,20 +98,13 @@ export function enrichBoxes(r: Rollout, opts: ReadOptions): LogIssue[] {
 
 /** Wrap a log's `read` so every record goes through `enrichBoxes`. */
 export function withBoxes(log: RolloutLog, opts: ReadOptions): RolloutLog {
-  const read = log.read.bind(log);
-  Object.defineProperty(log, 'read', {
-    configurable: true,
-    writable: true,
-    value: (i: number): { rollout: Rollout | null; issues: LogIssue[] } => {
-      const out = read(i);
-      if (!out.rollout) return out;
-      try {
-        const extra = enrichBoxes(out.rollout, opts);
-        return extra.length ? { rollout: out.rollout, issues: [...out.issues, ...extra] } : out;
-      } catch {
-        return out;
-      }
-    },
+  return wrapRead(log, (out) => {
+    if (!out.rollout) return out;
+    try {
+      const extra = enrichBoxes(out.rollout, opts);
+      return extra.length ? { rollout: out.rollout, issues: [...out.issues, ...extra] } : out;
+    } catch {
+      return out;
+    }
   });
-  return log;
 }

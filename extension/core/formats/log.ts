@@ -600,6 +600,19 @@ export function inferGroupSize(steps: Float64Array, advantage: Float64Array): nu
   return null;
 }
 
+/**
+ * Replace `read` on the log itself with `post(read(i), i)` (its other members, getters and refresh() stay
+ * untouched, which a wrapper object would break for live logs). Returns the same log.
+ */
+export function wrapRead(
+  log: RolloutLog,
+  post: (out: { rollout: Rollout | null; issues: LogIssue[] }, i: number) => { rollout: Rollout | null; issues: LogIssue[] },
+): RolloutLog {
+  const read = log.read.bind(log);
+  Object.defineProperty(log, 'read', { configurable: true, writable: true, value: (i: number) => post(read(i), i) });
+  return log;
+}
+
 /** Natural sort ("2.jsonl" before "10.jsonl"). */
 export function naturalCompare(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true, sensitivity: 'variant' });

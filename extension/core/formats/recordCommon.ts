@@ -11,7 +11,9 @@ import { extractAnswer, parseQwen25Boxes, partAt, traceRegions } from '../geomet
 import { MAX_PIXELS, MIN_PIXELS, normaliseBox, smartResize, toOriginal } from '../geometry/smartResize';
 import { readImageInfoFromFile } from '../images';
 import { resolveImagePath } from '../runs/resolveImage';
-import { ImageLookup, fmtBox, isObject, show, sumRewards } from './rolloutLensRecord';
+import { ImageLookup, completeImage, fmtBox, isObject, show, sumRewards } from './rolloutLensRecord';
+
+export { completeImage };
 
 export { isObject, show, fmtBox, sumRewards };
 export type { ImageLookup };
@@ -381,35 +383,6 @@ export function makeImageLookup(o: ImageLookupOptions, opts: ReadOptions): (logg
   };
 }
 
-/** Resolve an image, fill its size from the file header, and report what is off. */
-export function completeImage(
-  im: ImageRef,
-  lookup: ((logged: string) => ImageLookup) | undefined,
-  imageRoots: readonly string[],
-  warn: (m: string) => void,
-): void {
-  if (!lookup) return;
-  const found = lookup(im.path);
-  if (found.resolved === null) {
-    const roots = imageRoots.length > 0 ? `also tried image roots ${imageRoots.join(', ')}` : 'no image roots set';
-    warn(`image not found: ${im.path} (${roots})`);
-    return;
-  }
-  im.resolved = found.resolved;
-  const info = found.info;
-  if (!info || info.width === null || info.height === null) return;
-  im.orientation = info.orientation;
-  if (im.width === undefined && im.height === undefined) {
-    im.width = info.width;
-    im.height = info.height;
-    return;
-  }
-  const same = im.width === info.width && im.height === info.height;
-  const rotated = info.orientation >= 5 && im.width === info.height && im.height === info.width;
-  if (!same && !rotated) warn(`image ${im.path}: logged size ${im.width ?? '?'}×${im.height ?? '?'} differs from the file's ${info.width}×${info.height}`);
-  im.width ??= info.width;
-  im.height ??= info.height;
-}
 
 /**
  * Image placeholders in a chat-template prompt. ms-swift collapses a run of image pads into

@@ -201,12 +201,17 @@ export async function openSpec(spec: LogSpec, opts: ReadOptions = {}): Promise<R
   return withBoxes(await withDatasetJoin(log, opts), opts);
 }
 
-/** Open one file or folder as one log; a folder must hold exactly one log. */
-export async function openPath(target: string, opts: ReadOptions = {}): Promise<RolloutLog> {
+/** The one log a file or folder holds; throws, naming them, when a folder holds several (or none). */
+export async function onlySpec(target: string): Promise<LogSpec> {
   const { specs, errors } = await findLogs([target]);
   if (specs.length === 0) throw new Error(errors[0]?.message ?? 'no rollout log found');
   if (specs.length > 1) throw new Error(`holds ${specs.length} logs; open one of them: ${specs.map((s) => s.target).join(', ')}`);
-  return openSpec(specs[0], opts);
+  return specs[0]!;
+}
+
+/** Open one file or folder as one log; a folder must hold exactly one log. */
+export async function openPath(target: string, opts: ReadOptions = {}): Promise<RolloutLog> {
+  return openSpec(await onlySpec(target), opts);
 }
 
 function supportedList(): string {

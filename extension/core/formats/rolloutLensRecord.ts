@@ -91,12 +91,12 @@ export function toRollout(v: unknown, ctx: RecordContext): { rollout: Rollout | 
   const extraImages: ImageRef[] = [];
   readImageList(topImages, 'images', extraImages, err, warn);
   for (const im of extraImages) if (!images.some((x) => x.path === im.path)) images.push(im);
-  for (const im of images) completeImage(im, ctx, warn);
+  for (const im of images) completeImage(im, ctx.lookupImage, ctx.imageRoots, warn);
 
   const generatedImages: ImageRef[] = [];
   if (o.generated_images !== undefined) {
     readImageList(o.generated_images, 'generated_images', generatedImages, err, warn);
-    for (const im of generatedImages) completeImage(im, ctx, warn);
+    for (const im of generatedImages) completeImage(im, ctx.lookupImage, ctx.imageRoots, warn);
   }
 
   const rollout: Rollout = {
@@ -239,11 +239,20 @@ function readImageList(
   });
 }
 
-/** Resolve the file, fill size and orientation from its header, and report what is off. */
-function completeImage(im: ImageRef, ctx: RecordContext, warn: (m: string) => void): void {
-  const found = ctx.lookupImage(im.path);
+/**
+ * Resolve the file, fill size and orientation from its header, and report what is off. Shared by every
+ * reader (recordCommon re-exports it); without a lookup nothing is resolved.
+ */
+export function completeImage(
+  im: ImageRef,
+  lookup: ((logged: string) => ImageLookup) | undefined,
+  imageRoots: readonly string[],
+  warn: (m: string) => void,
+): void {
+  if (!lookup) return;
+  const found = lookup(im.path);
   if (found.resolved === null) {
-    const roots = ctx.imageRoots.length > 0 ? `also tried image roots ${ctx.imageRoots.join(', ')}` : 'no image roots set';
+    const roots = imageRoots.length > 0 ? `also tried image roots ${imageRoots.join(', ')}` : 'no image roots set';
     warn(`image not found: ${im.path} (${roots})`);
     return;
   }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RolloutLog } from '../../core/formats/log';
-import { findLogs, openSpec } from '../../core/formats/all';
+import { onlySpec, openSpec } from '../../core/formats/all';
 import { runDirOf } from '../../core/runs/discover';
 import { imageRoots, indexCacheDir, runContextFor } from '../config';
 import { InspectorSession, errorMessage, type LogSource } from './session';
@@ -34,10 +34,7 @@ export function openLogSource(target: string): LogSource {
       async (progress) => {
         let last = 0;
         const isFolder = fs.statSync(target).isDirectory();
-        const { specs, errors } = await findLogs([target]);
-        if (specs.length === 0) throw new Error(errors[0]?.message ?? 'no rollout log found');
-        if (specs.length > 1) throw new Error(`holds ${specs.length} logs; open one of them: ${specs.map((s) => path.basename(s.target)).join(', ')}`);
-        const spec = specs[0]!;
+        const spec = await onlySpec(target);
         const context = await runContextFor(runDirOf(target, isFolder), spec.format);
         return openSpec(spec, {
           imageRoots: imageRoots(),
