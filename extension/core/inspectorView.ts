@@ -68,6 +68,13 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
     advantageSource: r.advantageSource,
     verdict: r.verdict ? { label: r.verdict.label, source: r.verdict.source, rationale: r.verdict.rationale ?? null } : null,
     issues: issues.map(issueView),
+    length: r.completion.length,
+    lengthUnit: 'chars',
+    truncated: null,
+    truncatedWhy: null,
+    generatedImages: [],
+    formatOk: null,
+    correct: null,
   };
 }
 
@@ -93,6 +100,9 @@ export function groupView(pos: GroupPosition, rollouts: RolloutView[], issues: r
     rollouts,
     issues: issues.map(issueView),
     zeroVariance: isZeroVariance(rollouts.map((r) => r.reward)),
+    zeroVarianceKind: null,
+    recurrences: [],
+    frameOverride: null,
   };
 }
 

@@ -29,7 +29,13 @@ export interface BoxView {
   iou: number;
   /** When the frame was only assumed and several fit: the best IoU with the ground truth under each. */
   candidates?: Array<{ frame: string; iou: number | null }>;
+  /** Degenerate predicted boxes: zero area, the whole image, the same box written again, outside the image. */
+  flags?: BoxFlag[];
+  /** Index of the prompt image the box refers to (0 when there is one). */
+  imageIndex?: number;
 }
+
+export type BoxFlag = 'zero-area' | 'whole-image' | 'repeated' | 'outside';
 
 export interface ImageView {
   /** The path as logged (shown to the user). */
@@ -86,6 +92,20 @@ export interface RolloutView {
   advantageSource: 'logged' | 'recomputed' | null;
   verdict: { label: string; source: string; rationale: string | null } | null;
   issues: IssueView[];
+  /** Completion length in characters (tokens when the log states them: see `lengthUnit`). */
+  length: number;
+  lengthUnit: 'chars' | 'tokens';
+  /**
+   * Cut at the maximum completion length: true / false when known (logged token count vs the run's
+   * maxCompletionLength, or an `<answer>` opened and never closed), null when nothing tells.
+   */
+  truncated: boolean | null;
+  truncatedWhy: string | null;
+  /** Images the completion itself produced (text→multimodal traces), in order; `at` is the character offset of their placeholder, or null. */
+  generatedImages: Array<ImageView & { at: number | null }>;
+  /** Format / accuracy badges from the reward columns whose names say so (null: no such reward). */
+  formatOk: boolean | null;
+  correct: boolean | null;
 }
 
 export interface GroupView {
@@ -101,6 +121,112 @@ export interface GroupView {
   issues: IssueView[];
   /** Reward standard deviation over the group is zero: no learning signal. */
   zeroVariance: boolean;
+  /** Why a zero-variance group has no signal: every completion failed, every one passed, all texts identical, or just equal rewards. */
+  zeroVarianceKind: ZeroVarianceKind | null;
+  /** Other groups (at other steps) with the same prompt, in step order. */
+  recurrences: Array<{ groupIndex: number; step: number; meanReward: number | null }>;
+  /** The run-level frame override in force (null: per-box frames as read or inferred). */
+  frameOverride: string | null;
+}
+
+export type ZeroVarianceKind = 'all-fail' | 'all-pass' | 'identical' | 'same-reward';
+
+// ---------------- run overview ----------------
+
+/** One curve over steps. */
+export interface SeriesView {
+  key: string;
+  label: string;
+  /** 'rollouts' (computed from the log) or the metric file it was read from ('trainer_state.json'). */
+  source: string;
+  /** [step, value] sorted by step. */
+  points: Array<[number, number]>;
+}
+
+export interface OverviewView {
+  stepKind: 'step' | 'batch-ordinal' | 'none';
+  series: SeriesView[];
+  /** Series keys still being computed by the background scan (length, IoU…), with progress 0–1. */
+  pending: { keys: string[]; progress: number } | null;
+  /** Metric files read (trainer_state.json, verl file logger…) and their problems. */
+  metricFiles: string[];
+  issues: IssueView[];
+}
+
+export interface HistogramView {
+  name: string;
+  bins: Array<{ lo: number; hi: number; count: number }>;
+  nulls: number;
+  mean: number | null;
+}
+
+export interface StepStatsView {
+  step: number;
+  records: number;
+  groups: number;
+  histograms: HistogramView[];
+  /** How many of each group's G completions are correct: counts[k] = groups with k correct. */
+  kOfG: { g: number; counts: number[]; correctBy: string } | null;
+  zeroStd: Record<ZeroVarianceKind, number>;
+}
+
+// ---------------- sample list ----------------
+
+export interface FieldInfo {
+  name: string;
+  type: 'number' | 'string' | 'bool';
+  description: string;
+  /** False while the background scan is still computing it. */
+  ready: boolean;
+}
+
+export interface SampleRow {
+  recordIndex: number;
+  step: number;
+  groupIndex: number;
+  indexInGroup: number;
+  reward: number | null;
+  advantage: number | null;
+  rewards: Record<string, number | null>;
+  iou: number | null;
+  length: number | null;
+  verdict: string | null;
+  mismatch: boolean;
+  zeroStd: boolean;
+  truncated: boolean;
+}
+
+export interface QueryParams {
+  /** Filter expression (core/query), '' for all. */
+  filter: string;
+  /** Plain text search in completion and prompt (case-insensitive substring), '' for none. */
+  search: string;
+  sort: string | null;
+  desc: boolean;
+  offset: number;
+  limit: number;
+}
+
+export interface QueryResult {
+  /** Rows in the log. */
+  total: number;
+  /** Rows that pass filter and search. */
+  matched: number;
+  /** Rows [offset, offset + limit) of the sorted matches. */
+  offset: number;
+  rows: SampleRow[];
+  error: { message: string; at: number; length: number } | null;
+  elapsedMs: number;
+  /** Fields the filter uses that the scan has not finished: results may still change. */
+  pendingFields: string[];
+  fields: FieldInfo[];
+}
+
+export interface ExportParams {
+  what: 'group' | 'list';
+  format: 'markdown' | 'csv';
+  groupIndex?: number;
+  query?: QueryParams;
 }
 
 export interface InitPayload {
@@ -159,6 +285,21 @@ export interface InspectorMethods {
   getStepGroup: { params: { stepIndex: number }; result: GroupView };
   /** Open the log at a line (or the file, for rows of binary files) beside the panel. */
   revealLine: { params: { line: number; file?: string }; result: null };
+  /** The group holding a record, and the record's position in it (jump from the list). */
+  getRecord: { params: { recordIndex: number }; result: { group: GroupView; completion: number } };
+  getOverview: { params: Record<string, never>; result: OverviewView };
+  getStepStats: { params: { step: number }; result: StepStatsView };
+  /** The first group of a step given by value (clicking a curve). */
+  getStepByValue: { params: { step: number }; result: GroupView };
+  query: { params: QueryParams; result: QueryResult };
+  /** Override the frame predicted boxes are read in, for this run in this window (null: back to the log's). */
+  setFrame: { params: { frame: string | null }; result: null };
+  /** Save the current group or the filtered list (host shows a save dialog); returns the path or null. */
+  export: { params: ExportParams; result: string | null };
+  /** Save a PNG the webview drew (image with boxes). */
+  savePng: { params: { dataUrl: string; name: string }; result: string | null };
+  /** Put a link to this sample on the clipboard; returns it. */
+  copyLink: { params: { groupIndex: number; completion: number }; result: string };
 }
 
 export type MethodName = keyof InspectorMethods;
@@ -172,6 +313,10 @@ export type HostToWebview =
   | { kind: 'init'; params: InitPayload }
   | { kind: 'update'; params: UpdatePayload }
   | { kind: 'summary'; params: SummaryView }
+  /** Show this position (deep link, Runs tree click on a group). */
+  | { kind: 'goto'; params: { groupIndex: number; completion: number } }
+  /** The background scan advanced (fields ready, overview series filled in). */
+  | { kind: 'scan'; params: { progress: number; fields: FieldInfo[] } }
   | { kind: 'response'; id: number; ok: true; result: unknown }
   | { kind: 'response'; id: number; ok: false; error: string };
 
@@ -188,7 +333,25 @@ const paramChecks: { [M in MethodName]: (p: unknown) => p is InspectorMethods[M]
   getGroup: (p): p is { groupIndex: number } => isObj(p) && isNonNegInt(p.groupIndex),
   getStepGroup: (p): p is { stepIndex: number } => isObj(p) && isNonNegInt(p.stepIndex),
   revealLine: (p): p is { line: number; file?: string } => isObj(p) && isNonNegInt(p.line) && (p.file === undefined || typeof p.file === 'string'),
+  getRecord: (p): p is { recordIndex: number } => isObj(p) && isNonNegInt(p.recordIndex),
+  getOverview: (p): p is Record<string, never> => isObj(p),
+  getStepStats: (p): p is { step: number } => isObj(p) && isFiniteNum(p.step),
+  getStepByValue: (p): p is { step: number } => isObj(p) && isFiniteNum(p.step),
+  query: (p): p is QueryParams =>
+    isObj(p) && typeof p.filter === 'string' && p.filter.length <= 4000 && typeof p.search === 'string' && p.search.length <= 1000 &&
+    (p.sort === null || typeof p.sort === 'string') && typeof p.desc === 'boolean' && isNonNegInt(p.offset) && isNonNegInt(p.limit) && p.limit <= 5000,
+  setFrame: (p): p is { frame: string | null } => isObj(p) && (p.frame === null || typeof p.frame === 'string'),
+  export: (p): p is ExportParams =>
+    isObj(p) && (p.what === 'group' || p.what === 'list') && (p.format === 'markdown' || p.format === 'csv') &&
+    (p.groupIndex === undefined || isNonNegInt(p.groupIndex)) && (p.query === undefined || isObj(p.query)),
+  savePng: (p): p is { dataUrl: string; name: string } =>
+    isObj(p) && typeof p.dataUrl === 'string' && p.dataUrl.startsWith('data:image/png;base64,') && typeof p.name === 'string',
+  copyLink: (p): p is { groupIndex: number; completion: number } => isObj(p) && isNonNegInt(p.groupIndex) && isNonNegInt(p.completion),
 };
+
+function isFiniteNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
 
 export function isMethodName(v: unknown): v is MethodName {
   return typeof v === 'string' && Object.prototype.hasOwnProperty.call(paramChecks, v);
@@ -213,6 +376,8 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   if (!isObj(m)) return false;
   if (m.kind === 'init') return isObj(m.params) && typeof m.params.file === 'string' && isNonNegInt(m.params.groups);
   if (m.kind === 'summary') return isObj(m.params) && (m.params.state === 'running' || m.params.state === 'done' || m.params.state === 'failed');
+  if (m.kind === 'goto') return isObj(m.params) && isNonNegInt(m.params.groupIndex) && isNonNegInt(m.params.completion);
+  if (m.kind === 'scan') return isObj(m.params) && typeof m.params.progress === 'number' && Array.isArray(m.params.fields);
   if (m.kind === 'update') return isObj(m.params) && isNonNegInt(m.params.groups) && isNonNegInt(m.params.records) && Array.isArray(m.params.steps);
   if (m.kind === 'response') {
     return isNonNegInt(m.id) && (m.ok === true || (m.ok === false && typeof m.error === 'string'));

@@ -1,7 +1,7 @@
 // The webview side of the inspector protocol: ready handshake, request/reply with ids,
 // runtime check of everything that arrives.
 import {
-  isHostToWebview, type InitPayload, type InspectorMethods, type MethodName, type SummaryView, type UpdatePayload, type WebviewToHost,
+  isHostToWebview, type FieldInfo, type InitPayload, type InspectorMethods, type MethodName, type SummaryView, type UpdatePayload, type WebviewToHost,
 } from '../../extension/protocol/inspector';
 
 export interface VsCodeApi {
@@ -21,6 +21,8 @@ export class InspectorClient {
     private readonly onInit: (init: InitPayload) => void,
     private readonly onUpdate: (u: UpdatePayload) => void = () => undefined,
     private readonly onSummary: (s: SummaryView) => void = () => undefined,
+    private readonly onGoto: (p: { groupIndex: number; completion: number }) => void = () => undefined,
+    private readonly onScan: (p: { progress: number; fields: FieldInfo[] }) => void = () => undefined,
   ) {
     window.addEventListener('message', (e: MessageEvent<unknown>) => {
       const m = e.data;
@@ -35,6 +37,14 @@ export class InspectorClient {
       }
       if (m.kind === 'summary') {
         this.onSummary(m.params);
+        return;
+      }
+      if (m.kind === 'goto') {
+        this.onGoto(m.params);
+        return;
+      }
+      if (m.kind === 'scan') {
+        this.onScan(m.params);
         return;
       }
       const p = this.pending.get(m.id);

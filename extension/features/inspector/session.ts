@@ -174,6 +174,11 @@ export class InspectorSession implements vscode.Disposable {
     }
   }
 
+  /** Show a position in the webview (deep links, the Runs tree's group nodes). */
+  goto(groupIndex: number, completion = 0): void {
+    this.post({ kind: 'goto', params: { groupIndex, completion } });
+  }
+
   get webviewReadyCount(): number {
     return this.readyCount;
   }
