@@ -13,6 +13,11 @@
 //                 reading lines up to the record
 // Targets: first group ≤ 0.3 s, summary ≤ 2.5 s and ≥ 3× faster than naive, fetch p95 ≤ 20 ms,
 // RSS ≤ 250 MB. The machine may be shared and noisy: the ratios are measured in the same run.
+//
+// The filter section (in this process, no files; `--only filter` runs it alone) builds a synthetic
+// N-row QueryTable (typed-array columns) and times parse + evaluate + count of five filter expressions,
+// and sortRows by reward on each result, against a naive baseline: an array of N plain row objects
+// filtered with a hand-written JS predicate and sorted with Array.prototype.sort. Target ≤ 1 s per filter.
 
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -23,6 +28,8 @@ import { openRolloutLensJsonl } from './core/formats/rolloutLensJsonl';
 import { openVerl, listVerlStepFiles } from './core/formats/verl';
 import type { RolloutLog } from './core/formats/log';
 import { summarizeInWorker } from './core/summaryWorker';
+import { evaluate, parseQuery, sortRows } from './core/query/index';
+import type { FieldDef, QueryTable } from './core/query/index';
 
 // ---------------------------------------------------------------- data
 
@@ -420,12 +427,202 @@ function runChild(sc: Scenario, layout: Layout, data: BenchData, cacheDir: strin
   return JSON.parse(line) as ScenarioResult;
 }
 
+// ---------------------------------------------------------------- filter (in process)
+
+export interface FilterCase {
+  expr: string;
+  matches: number;
+  /** parse + evaluate + count, median of the runs (ms). */
+  ms: number;
+  /** rows.filter(hand-written predicate) over plain objects, median (ms). */
+  naiveMs: number;
+  /** sortRows(table, result, 'reward', desc) (ms), and the naive result.slice().sort(by reward) (ms). */
+  sortMs: number;
+  naiveSortMs: number;
+}
+
+export interface FilterBench {
+  rows: number;
+  runs: number;
+  /** Building the typed-array table and the plain-object array (ms). */
+  buildMs: number;
+  naiveBuildMs: number;
+  cases: FilterCase[];
+  targetMs: number;
+  met: boolean;
+}
+
+const VERDICTS = ['supported', 'unsupported', 'contradicted', 'unknown'];
+
+const FILTER_FIELDS: FieldDef[] = [
+  { name: 'step', type: 'number', description: 'training step' },
+  { name: 'reward', type: 'number', description: 'total reward' },
+  { name: 'advantage', type: 'number', description: 'advantage' },
+  { name: 'iou', type: 'number', description: 'IoU' },
+  { name: 'format', type: 'number', description: 'format reward', aliases: ['format_reward'] },
+  { name: 'accuracy', type: 'number', description: 'accuracy reward' },
+  { name: 'length', type: 'number', description: 'completion length' },
+  { name: 'zero_std', type: 'bool', description: 'zero-variance group' },
+  { name: 'mismatch', type: 'bool', description: 'answer and boxes disagree' },
+  { name: 'truncated', type: 'bool', description: 'hit the length limit' },
+  { name: 'verdict', type: 'string', description: 'judge verdict' },
+  { name: 'text', type: 'string', description: 'completion', text: true },
+];
+
+interface NaiveRow {
+  step: number;
+  reward: number;
+  advantage: number;
+  iou: number;
+  format: number;
+  accuracy: number;
+  length: number;
+  zero_std: boolean;
+  mismatch: boolean;
+  truncated: boolean;
+  verdict: string | null;
+}
+
+const FILTER_CASES: Array<{ expr: string; naive: (r: NaiveRow) => boolean }> = [
+  { expr: 'iou < 0.3 and format == 1', naive: (r) => r.iou < 0.3 && r.format === 1 },
+  { expr: 'advantage > 1', naive: (r) => r.advantage > 1 },
+  { expr: 'zero_std', naive: (r) => r.zero_std },
+  { expr: 'mismatch or reward < 0.2', naive: (r) => r.mismatch || r.reward < 0.2 },
+  { expr: 'verdict == "contradicted" and not truncated', naive: (r) => r.verdict === 'contradicted' && !r.truncated },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** The filter section: synthetic table vs plain objects, `runs` timed runs each (median). */
+export function runFilterBench(rowCount: number, runs = 5, log: (s: string) => void = () => undefined): FilterBench {
+  const rand = rng(5);
+  const t0 = performance.now();
+  const col = (): Float64Array => new Float64Array(rowCount);
+  const step = col();
+  const reward = col();
+  const advantage = col();
+  const iou = col();
+  const format = col();
+  const accuracy = col();
+  const length = col();
+  const zeroStd = col();
+  const mismatch = col();
+  const truncated = col();
+  const verdict = new Int32Array(rowCount);
+  const G = 8;
+  for (let i = 0; i < rowCount; i++) {
+    const g = Math.floor(i / G);
+    step[i] = Math.floor(g / 64) + 1;
+    const zero = (g * 2654435761) % 10 === 0;
+    iou[i] = zero ? 0 : Math.round(rand() * 1e6) / 1e6;
+    format[i] = zero || rand() < 0.85 ? 1 : 0;
+    accuracy[i] = rand() < 0.5 ? 1 : 0;
+    reward[i] = iou[i] + format[i];
+    advantage[i] = zero ? 0 : (rand() - 0.5) * 4;
+    length[i] = 100 + Math.floor(rand() * 900);
+    zeroStd[i] = zero ? 1 : 0;
+    mismatch[i] = rand() < 0.07 ? 1 : 0;
+    truncated[i] = length[i] > 980 ? 1 : 0;
+    verdict[i] = rand() < 0.2 ? -1 : Math.floor(rand() * VERDICTS.length);
+  }
+  const numeric: Record<string, Float64Array> = { step, reward, advantage, iou, format, accuracy, length, zero_std: zeroStd, mismatch, truncated };
+  const table: QueryTable = {
+    rowCount,
+    fields: () => FILTER_FIELDS,
+    numeric: (name) => numeric[name] ?? null,
+    strings: (name) => (name === 'verdict' ? { codes: verdict, dict: VERDICTS } : null),
+    ready: () => true,
+  };
+  const buildMs = performance.now() - t0;
+  const t1 = performance.now();
+  const objects: NaiveRow[] = new Array(rowCount);
+  for (let i = 0; i < rowCount; i++) {
+    objects[i] = {
+      step: step[i],
+      reward: reward[i],
+      advantage: advantage[i],
+      iou: iou[i],
+      format: format[i],
+      accuracy: accuracy[i],
+      length: length[i],
+      zero_std: zeroStd[i] === 1,
+      mismatch: mismatch[i] === 1,
+      truncated: truncated[i] === 1,
+      verdict: verdict[i] < 0 ? null : VERDICTS[verdict[i]],
+    };
+  }
+  const naiveBuildMs = performance.now() - t1;
+  const cases: FilterCase[] = [];
+  for (const c of FILTER_CASES) {
+    const ours: number[] = [];
+    const naive: number[] = [];
+    const sorts: number[] = [];
+    const naiveSorts: number[] = [];
+    let matches = -1;
+    let naiveMatches = -1;
+    for (let k = 0; k < runs; k++) {
+      gc();
+      let t = performance.now();
+      const parsed = parseQuery(c.expr, table.fields());
+      if (!parsed.ok) throw new Error(`${c.expr}: ${parsed.error.message}`);
+      const rows = evaluate(parsed.ast, table);
+      matches = rows.length;
+      ours.push(performance.now() - t);
+      t = performance.now();
+      const sorted = sortRows(table, rows, 'reward', true);
+      sorts.push(performance.now() - t);
+      if (sorted.length !== rows.length) throw new Error('sortRows lost rows');
+      gc();
+      t = performance.now();
+      const found = objects.filter(c.naive);
+      naiveMatches = found.length;
+      naive.push(performance.now() - t);
+      t = performance.now();
+      found.slice().sort((a, b) => b.reward - a.reward);
+      naiveSorts.push(performance.now() - t);
+    }
+    if (matches !== naiveMatches) throw new Error(`${c.expr}: ${matches} rows, the naive filter found ${naiveMatches}`);
+    const r: FilterCase = { expr: c.expr, matches, ms: median(ours), naiveMs: median(naive), sortMs: median(sorts), naiveSortMs: median(naiveSorts) };
+    log(`  filter: ${c.expr}: ${fmtMs(r.ms)} (naive ${fmtMs(r.naiveMs)}), sort ${fmtMs(r.sortMs)} (naive ${fmtMs(r.naiveSortMs)})`);
+    cases.push(r);
+  }
+  const targetMs = 1000;
+  return { rows: rowCount, runs, buildMs, naiveBuildMs, cases, targetMs, met: cases.every((c) => c.ms <= targetMs) };
+}
+
+export function renderFilterBench(f: FilterBench): string {
+  const out: string[] = [];
+  const ratio = (a: number, b: number): string => `${(a / b).toFixed(1)}×`;
+  out.push(`Filter: ${f.rows.toLocaleString('en')} rows, typed-array QueryTable vs ${f.rows.toLocaleString('en')} plain objects (median of ${f.runs} runs)`);
+  out.push(`  build: table ${fmtMs(f.buildMs)} · objects ${fmtMs(f.naiveBuildMs)}`);
+  out.push('');
+  const rows: string[][] = [['expression', 'matches', 'parse+eval+count', 'naive filter', 'speed-up', 'sortRows by reward', 'naive sort', 'speed-up']];
+  for (const c of f.cases) {
+    rows.push([c.expr, c.matches.toLocaleString('en'), fmtMs(c.ms), fmtMs(c.naiveMs), ratio(c.naiveMs, c.ms), fmtMs(c.sortMs), fmtMs(c.naiveSortMs), ratio(c.naiveSortMs, c.sortMs)]);
+  }
+  const w = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) out.push('  ' + row.map((cell, c) => (c === 0 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  ').trimEnd());
+  out.push('');
+  const worst = Math.max(...f.cases.map((c) => c.ms));
+  out.push(`target ≤ ${f.targetMs} ms per filter: ${f.met ? 'met' : 'NOT met'} (slowest ${fmtMs(worst)})`);
+  return out.join('\n') + '\n';
+}
+
 export interface BenchReport {
   data: Omit<BenchData, 'dir' | 'ownFile' | 'verlDir'>;
   results: Record<string, ScenarioResult>;
   machine: string;
   /** 1-minute load average before and after the measurements (other work on the machine). */
   load: [number, number];
+  /** The filter section (absent in reports written before it existed). */
+  filter?: FilterBench;
 }
 
 const fmtS = (ms: number): string => (ms >= 100 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
@@ -463,6 +660,10 @@ export function renderReport(r: BenchReport): string {
   out.push('first group: progressive open until the first group is read; naive parses everything before it knows a group is complete.');
   out.push('summary: summarizeInWorker (worker thread + helper threads on the cores there are), index with reward columns, per-step rows;');
   out.push('fetch: read(i) = positioned read + JSON.parse + boxes, after a one-thread index in the main thread. RSS: whole process, all threads.');
+  if (r.filter) {
+    out.push('');
+    out.push(renderFilterBench(r.filter).trimEnd());
+  }
   return out.join('\n') + '\n';
 }
 
@@ -489,9 +690,17 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
     process.exit(0); // a progressive open may still be indexing: the measurement is done
   }
   const records = parseRecords(argv);
-  if (records === null) {
-    out('rollout-lens bench [--records N] [--json] [--keep]\n');
+  const onlyAt = argv.indexOf('--only');
+  const only = onlyAt >= 0 ? argv[onlyAt + 1] : null;
+  if (records === null || (only !== null && only !== 'filter')) {
+    out('rollout-lens bench [--records N] [--json] [--keep] [--only filter]\n');
     return 2;
+  }
+  if (only === 'filter') {
+    out(`filter section: ${records.toLocaleString('en')} rows…\n`);
+    const f = runFilterBench(records, 5, (s) => out(s + '\n'));
+    out(argv.includes('--json') ? JSON.stringify({ filter: f, machine: `${os.cpus().length} cores, Node ${process.versions.node}`, load: os.loadavg()[0] }, null, 2) + '\n' : '\n' + renderFilterBench(f));
+    return 0;
   }
   const key = `${records}`;
   const dir = generated?.key === key ? generated.data.dir : fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-lens-bench-'));
@@ -515,9 +724,12 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
         out(` ${fmtS(r.ms)}, ${r.rssMb.toFixed(0)} MB\n`);
       }
     }
+    out(`  filter section (${records.toLocaleString('en')} rows, in process)…\n`);
+    const filter = runFilterBench(records, 5, (s) => out(s + '\n'));
     const report: BenchReport = {
       data: { records: data.records, steps: data.steps, groupSize: data.groupSize, groups: data.groups, ownBytes: data.ownBytes, verlBytes: data.verlBytes, verlFiles: data.verlFiles },
       results,
+      filter,
       machine: `${os.cpus().length} cores, Node ${process.versions.node}`,
       load: [load0, os.loadavg()[0]],
     };

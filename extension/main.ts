@@ -1,15 +1,20 @@
 // activate(): builds the services and registers the features — nothing else.
 import * as vscode from 'vscode';
 import { InspectorEditorProvider, INSPECTOR_VIEW_TYPE } from './features/inspector/editor';
-import { RunsTreeProvider, openInInspector, setInspectorProvider } from './features/runsTree';
+import { RunsTreeProvider, RUNS_VIEW_ID, isLogPlaceNode, openInInspector, openNodeInInspector, setInspectorProvider } from './features/runsTree';
 import { registerOpenLogCommand } from './features/openLog';
 import { registerRuntimeCommand } from './features/judge/runtime';
+import { registerDeepLinks, sampleLinkFor, type SampleLinkHandler } from './features/deepLink';
 import { setIndexCacheDir } from './features/config';
 import * as path from 'path';
 
 export interface RolloutLensApi {
   readonly inspector: InspectorEditorProvider;
   readonly runs: RunsTreeProvider;
+  /** The URI handler of sample links (tests call `resolve` / `handleUri`). */
+  readonly links: SampleLinkHandler;
+  /** A link to one completion of a log in the workspace, or null (see features/deepLink.ts). */
+  readonly sampleLinkFor: typeof sampleLinkFor;
 }
 
 export function activate(context: vscode.ExtensionContext): RolloutLensApi {
@@ -17,27 +22,34 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
   const runs = new RunsTreeProvider();
   setInspectorProvider(inspector);
   setIndexCacheDir(path.join(context.globalStorageUri.fsPath, 'index-cache'));
+  const runsView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runs, showCollapseAll: true });
+  runs.setView(runsView);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(INSPECTOR_VIEW_TYPE, inspector, {
       supportsMultipleEditorsPerDocument: true,
       webviewOptions: { retainContextWhenHidden: false },
     }),
-    vscode.window.createTreeView('rolloutLens.runs', { treeDataProvider: runs, showCollapseAll: true }),
+    // panels (folders, logs without their own file type) come back after a window reload
+    vscode.window.registerWebviewPanelSerializer(INSPECTOR_VIEW_TYPE, inspector),
+    runsView,
     runs,
     vscode.commands.registerCommand('rolloutLens.refreshRuns', () => runs.refresh()),
     vscode.commands.registerCommand('rolloutLens.openLogFromTree', (uri: vscode.Uri) => openInInspector(uri)),
-    vscode.commands.registerCommand('rolloutLens.openInInspector', (uri?: vscode.Uri) =>
-      uri instanceof vscode.Uri ? openInInspector(uri) : vscode.commands.executeCommand('rolloutLens.openLog'),
-    ),
+    vscode.commands.registerCommand('rolloutLens.openInInspector', (arg?: unknown) => {
+      if (arg instanceof vscode.Uri) return openInInspector(arg);
+      if (isLogPlaceNode(arg)) return openNodeInInspector(arg);
+      return vscode.commands.executeCommand('rolloutLens.openLog');
+    }),
     registerOpenLogCommand(runs),
     registerRuntimeCommand(),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('rolloutLens.runGlobs') || e.affectsConfiguration('rolloutLens.runContext')) runs.refresh();
     }),
   );
+  const links = registerDeepLinks(context, inspector);
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.{jsonl,parquet,txt,log,json}', false, true, false);
   context.subscriptions.push(watcher, watcher.onDidCreate(() => runs.refresh()), watcher.onDidDelete(() => runs.refresh()));
-  return { inspector, runs };
+  return { inspector, runs, links, sampleLinkFor };
 }
 
 export function deactivate(): void {

@@ -31,6 +31,8 @@ const targets = [
 function copyMedia() {
   mkdirSync(path.join(root, 'dist/webview'), { recursive: true });
   copyFileSync(path.join(root, 'media/inspector.css'), path.join(root, 'dist/webview/inspector.css'));
+  copyFileSync(path.join(root, 'media/panes.css'), path.join(root, 'dist/webview/panes.css'));
+  copyFileSync(path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), path.join(root, 'dist/webview/uplot.css'));
 }
 
 const t0 = Date.now();

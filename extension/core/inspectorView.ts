@@ -1,25 +1,35 @@
 // Builds the Rollout Inspector's view payloads from canonical rollouts. Pure: the host passes
 // `toUrl`, which turns a resolved image path into a webview URL (asWebviewUri) or null.
 import type { Box, LogIssue, Rollout } from './model';
-import type { BoxView, GroupView, ImageView, IssueView, RolloutView, SummaryView } from '../protocol/inspector';
+import type { BoxView, GroupView, ImageView, IssueView, RolloutView, SummaryView, ZeroVarianceKind } from '../protocol/inspector';
 import type { ScaleSummary } from './scale/summarize';
 import type { RolloutCheck } from './rewards/check';
-import { bestIous } from './geometry/iou';
+import type { RunContext } from './runs/context';
+import { iou } from './geometry/iou';
+import { deriveRecord, imagePlaceholderOffsets, zeroVarianceKindOf, type BoxFlag } from './table/derive';
 
 export type ToUrl = (absolutePath: string) => string | null;
 
-function boxViews(boxes: readonly Box[], others: readonly Box[]): BoxView[] {
-  const ious = bestIous(boxes.map((b) => b.box), others.map((b) => b.box));
-  return boxes.map((b, i) => ({
-    box: b.box,
-    label: b.label ?? null,
-    frame: b.frame,
-    frameAssumed: b.frameAssumed === true,
-    span: b.span ?? null,
-    part: b.part ?? null,
-    iou: ious[i] ?? 0,
-    ...(b.candidates ? { candidates: b.candidates.map((c) => ({ frame: c.frame, iou: c.iou })) } : {}),
-  }));
+/** Best IoU of each box with a box of the other set that refers to the same image (0 when none). */
+function boxViews(boxes: readonly Box[], others: readonly Box[], flags?: readonly BoxFlag[][]): BoxView[] {
+  return boxes.map((b, i) => {
+    const img = b.imageIndex ?? 0;
+    let best = 0;
+    for (const o of others) if ((o.imageIndex ?? 0) === img) best = Math.max(best, iou(b.box, o.box));
+    const v: BoxView = {
+      box: b.box,
+      label: b.label ?? null,
+      frame: b.frame,
+      frameAssumed: b.frameAssumed === true,
+      span: b.span ?? null,
+      part: b.part ?? null,
+      iou: best,
+      ...(b.candidates ? { candidates: b.candidates.map((c) => ({ frame: c.frame, iou: c.iou })) } : {}),
+    };
+    if (flags) v.flags = [...(flags[i] ?? [])];
+    if (b.imageIndex !== undefined) v.imageIndex = b.imageIndex;
+    return v;
+  });
 }
 
 export function issueView(i: LogIssue): IssueView {
@@ -28,14 +38,28 @@ export function issueView(i: LogIssue): IssueView {
   return v;
 }
 
-export function rolloutView(recordIndex: number, r: Rollout, issues: readonly LogIssue[], toUrl: ToUrl, check?: RolloutCheck): RolloutView {
-  const images: ImageView[] = r.prompt.images.map((im) => ({
+/** What the per-completion values need from the log: the run context (max completion length) and the format. */
+export interface ViewContext {
+  context: RunContext | null;
+  format: string;
+}
+
+/**
+ * One completion as the inspector shows it. `check` (the reward recomputation, when the host ran one) is reused
+ * for the mismatch marks; `vctx` gives truncation by the run's max completion length (without it, truncation
+ * is read from the logged flag and the tags only).
+ */
+export function rolloutView(recordIndex: number, r: Rollout, issues: readonly LogIssue[], toUrl: ToUrl, check?: RolloutCheck, vctx?: ViewContext): RolloutView {
+  const image = (im: Rollout['prompt']['images'][number]): ImageView => ({
     path: im.path,
     url: im.resolved ? toUrl(im.resolved) : null,
     width: im.width ?? null,
     height: im.height ?? null,
     orientation: im.orientation ?? null,
-  }));
+  });
+  const images: ImageView[] = r.prompt.images.map(image);
+  const d = deriveRecord(r, vctx?.context ?? null, vctx?.format ?? '', { check: check ?? null });
+  const at = r.generatedImages.length ? imagePlaceholderOffsets(r.completion, r.generatedImages.length) : [];
   return {
     recordIndex,
     file: r.source.file,
@@ -51,7 +75,7 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
     answer: r.answer ?? null,
     referenceAnswer: r.reference.answer ?? null,
     gt: boxViews(r.reference.boxes, r.predicted),
-    pred: boxViews(r.predicted, r.reference.boxes),
+    pred: boxViews(r.predicted, r.reference.boxes, d.boxFlags),
     rewards: Object.entries(r.rewards).map(([name, value]) => {
       const c = check?.comparisons.find((x) => x.name === name);
       if (!c) return { name, value };
@@ -68,13 +92,13 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
     advantageSource: r.advantageSource,
     verdict: r.verdict ? { label: r.verdict.label, source: r.verdict.source, rationale: r.verdict.rationale ?? null } : null,
     issues: issues.map(issueView),
-    length: r.completion.length,
-    lengthUnit: 'chars',
-    truncated: null,
-    truncatedWhy: null,
-    generatedImages: [],
-    formatOk: null,
-    correct: null,
+    length: d.length,
+    lengthUnit: d.lengthUnit,
+    truncated: d.truncated,
+    truncatedWhy: d.truncatedWhy,
+    generatedImages: r.generatedImages.map((im, k) => ({ ...image(im), at: at[k] ?? null })),
+    formatOk: d.formatOk,
+    correct: d.correct,
   };
 }
 
@@ -94,15 +118,34 @@ export interface GroupPosition {
   groupId: string;
 }
 
-export function groupView(pos: GroupPosition, rollouts: RolloutView[], issues: readonly LogIssue[]): GroupView {
+export interface GroupExtras {
+  /** Other groups with the same prompt (SampleTable.recurrences), in step order. */
+  recurrences?: GroupView['recurrences'];
+  /** The run-level frame override in force. */
+  frameOverride?: string | null;
+}
+
+/**
+ * Why a zero-variance group has no signal (null when the rewards vary). In this order: every completion text the
+ * same → 'identical'; correctness known for all and all correct → 'all-pass', none correct → 'all-fail'; every
+ * reward ≤ 0 → 'all-fail'; else 'same-reward'. See table/derive.ts `zeroVarianceKindOf`.
+ */
+export function groupZeroVarianceKind(rollouts: readonly RolloutView[]): ZeroVarianceKind | null {
+  if (!isZeroVariance(rollouts.map((r) => r.reward))) return null;
+  const identical = rollouts.length >= 2 && rollouts.every((r) => r.completion === rollouts[0]!.completion);
+  return zeroVarianceKindOf(identical, rollouts.map((r) => r.correct), rollouts.map((r) => r.reward));
+}
+
+export function groupView(pos: GroupPosition, rollouts: RolloutView[], issues: readonly LogIssue[], extras: GroupExtras = {}): GroupView {
+  const kind = groupZeroVarianceKind(rollouts);
   return {
     ...pos,
     rollouts,
     issues: issues.map(issueView),
-    zeroVariance: isZeroVariance(rollouts.map((r) => r.reward)),
-    zeroVarianceKind: null,
-    recurrences: [],
-    frameOverride: null,
+    zeroVariance: kind !== null,
+    zeroVarianceKind: kind,
+    recurrences: extras.recurrences ?? [],
+    frameOverride: extras.frameOverride ?? null,
   };
 }
 

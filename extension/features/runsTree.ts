@@ -2,24 +2,183 @@ import * as vscode from 'vscode';
 import * as path from 'path';
 import * as fs from 'fs';
 import { discoverRuns, type LogEntry, type RunInfo } from '../core/runs/discover';
-import { FORMAT_LABELS } from '../core/formats/log';
+import { FORMAT_LABELS, type RolloutLog, type StepKind } from '../core/formats/log';
+import { openSpec } from '../core/formats/all';
+import {
+  buildStepTree, groupDescription, groupStats, groupTooltip, shortGroupId, stepDescription, stepLabel, stepTooltip, visibleGroups,
+  type GroupStats, type StepStats, type StepTree,
+} from '../core/runs/stepTree';
 import { runGlobs } from './config';
-import { INSPECTOR_VIEW_TYPE, opensAsCustomEditor, type InspectorEditorProvider } from './inspector/editor';
+import { INSPECTOR_VIEW_TYPE, logOpenOptions, opensAsCustomEditor, type InspectorEditorProvider } from './inspector/editor';
+import { errorMessage } from './inspector/session';
 
-type Node =
+export const RUNS_VIEW_ID = 'rolloutLens.runs';
+/** `contextValue` of the tree's nodes (package.json `view/item/context` menus use them). */
+export const VIEW_ITEMS = { run: 'run', log: 'rolloutLog', step: 'rolloutStep', group: 'rolloutGroup', more: 'rolloutMoreGroups', checkpoint: 'checkpoint' } as const;
+/** How often expanded logs are re-checked for appended records while the view is visible. */
+export const TREE_POLL_MS = 5000;
+/** Logs kept open for the tree (least recently used closed first). */
+export const OPEN_LOGS = 3;
+
+export type RunsNode =
   | { kind: 'run'; run: RunInfo }
   | { kind: 'log'; log: LogEntry; run: RunInfo }
-  | { kind: 'checkpoint'; dir: string; step: number | null };
+  | { kind: 'checkpoint'; dir: string; step: number | null }
+  | { kind: 'step'; log: LogEntry; stats: StepStats; stepKind: StepKind }
+  | { kind: 'group'; log: LogEntry; stats: GroupStats }
+  | { kind: 'more'; log: LogEntry; step: number; firstGroup: number; count: number }
+  | { kind: 'message'; text: string; tooltip?: string; icon?: string };
+type Node = RunsNode;
 
-/** The Runs view: runs found with fast-glob under each workspace folder → their rollout logs and checkpoints. */
+/** Is `x` a node of the Runs tree that names a place in a log (what the tree's menus and clicks pass to commands)? */
+export function isLogPlaceNode(x: unknown): x is Extract<RunsNode, { kind: 'log' | 'step' | 'group' | 'more' }> {
+  if (typeof x !== 'object' || x === null) return false;
+  const k = (x as { kind?: unknown }).kind;
+  const log = (x as { log?: { target?: unknown } }).log;
+  return (k === 'log' || k === 'step' || k === 'group' || k === 'more') && typeof log?.target === 'string';
+}
+
+interface CachedLog {
+  target: string;
+  promise: Promise<RolloutLog>;
+  log?: RolloutLog;
+  tree?: StepTree;
+  closed: boolean;
+  refreshing: boolean;
+}
+
+/** A few logs opened for the tree (LRU): each opened as the inspector opens it, so group numbers agree. */
+class OpenLogCache implements vscode.Disposable {
+  private readonly entries = new Map<string, CachedLog>();
+  constructor(private readonly max: number) {}
+
+  get(target: string): CachedLog {
+    const hit = this.entries.get(target);
+    if (hit) {
+      this.entries.delete(target);
+      this.entries.set(target, hit);
+      return hit;
+    }
+    const entry: CachedLog = {
+      target,
+      closed: false,
+      refreshing: false,
+      promise: logOpenOptions(target).then(({ spec, opts }) => openSpec(spec, opts)),
+    };
+    entry.promise.then(
+      (log) => {
+        if (entry.closed) log.close();
+        else entry.log = log;
+      },
+      () => {
+        // a failed open is not kept: expanding again retries
+        if (this.entries.get(target) === entry) this.entries.delete(target);
+      },
+    );
+    this.entries.set(target, entry);
+    while (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next().value as string;
+      this.close(oldest);
+    }
+    return entry;
+  }
+
+  has(target: string): boolean {
+    return this.entries.has(target);
+  }
+
+  loaded(): CachedLog[] {
+    return [...this.entries.values()].filter((e) => e.log && !e.closed);
+  }
+
+  treeOf(entry: CachedLog, log: RolloutLog): StepTree {
+    if (!entry.tree || entry.tree.records !== log.recordCount) entry.tree = buildStepTree(log, log.recordCount);
+    return entry.tree;
+  }
+
+  close(target: string): void {
+    const e = this.entries.get(target);
+    if (!e) return;
+    this.entries.delete(target);
+    e.closed = true;
+    e.log?.close();
+    e.log = undefined;
+  }
+
+  clear(): void {
+    for (const t of [...this.entries.keys()]) this.close(t);
+  }
+
+  dispose(): void {
+    this.clear();
+  }
+}
+
+/**
+ * The Runs view: runs found with fast-glob under each workspace folder → their rollout logs (→ steps →
+ * groups, read lazily when a log is expanded) and checkpoints.
+ */
 export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private runs: Promise<RunInfo[]> | undefined;
+  private readonly logs = new OpenLogCache(OPEN_LOGS);
+  /** One node object per log (the tree refreshes a node by identity). */
+  private logNodes = new Map<string, Extract<Node, { kind: 'log' }>>();
+  private readonly expanded = new Set<string>();
+  private view: vscode.TreeView<Node> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: ReturnType<typeof setInterval> | undefined;
 
   refresh(): void {
     this.runs = undefined;
+    this.logNodes = new Map();
+    this.logs.clear();
     this.changed.fire(undefined);
+  }
+
+  /** The tree view showing this provider: its visibility gates polling, its expansions say which logs to poll. */
+  setView(view: vscode.TreeView<Node>): void {
+    this.view = view;
+    this.disposables.push(
+      view.onDidExpandElement((e) => {
+        if (e.element.kind === 'log') this.expanded.add(e.element.log.target);
+      }),
+      view.onDidCollapseElement((e) => {
+        if (e.element.kind === 'log') this.expanded.delete(e.element.log.target);
+      }),
+    );
+    this.timer = setInterval(() => void this.poll(), TREE_POLL_MS);
+  }
+
+  /**
+   * Re-check the expanded logs for appended records (while the view is visible; always when `force`);
+   * a log node whose log grew is refreshed. Resolves with the number of records added over all logs.
+   */
+  async poll(force = false): Promise<number> {
+    if (!force && !this.view?.visible) return 0;
+    let total = 0;
+    await Promise.all(
+      this.logs.loaded().map(async (entry) => {
+        const log = entry.log;
+        if (!log?.refresh || entry.refreshing || (!force && !this.expanded.has(entry.target))) return;
+        entry.refreshing = true;
+        try {
+          const { added, reset } = await log.refresh();
+          if (added > 0 || reset) {
+            total += added;
+            entry.tree = undefined;
+            const node = this.logNodes.get(entry.target);
+            if (node && !entry.closed) this.changed.fire(node);
+          }
+        } catch (e) {
+          console.warn('[rollout-lens] refreshing a log in the Runs view failed:', errorMessage(e));
+        } finally {
+          entry.refreshing = false;
+        }
+      }),
+    );
+    return total;
   }
 
   /** All runs found (used by "Open Rollout Log…" and tests). */
@@ -31,15 +190,55 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
     return this.runs;
   }
 
+  private logNode(log: LogEntry, run: RunInfo): Extract<Node, { kind: 'log' }> {
+    let n = this.logNodes.get(log.target);
+    if (!n || n.run.dir !== run.dir) {
+      n = { kind: 'log', log, run };
+      this.logNodes.set(log.target, n);
+    }
+    return n;
+  }
+
+  /** The log behind a node, opened (or taken from the cache) with a progress bar in the view. */
+  private async openLog(entry: LogEntry): Promise<{ log: RolloutLog; tree: StepTree; cached: CachedLog }> {
+    const cached = this.logs.get(entry.target);
+    const log = cached.log ?? (await vscode.window.withProgress({ location: { viewId: RUNS_VIEW_ID } }, () => cached.promise));
+    return { log, tree: this.logs.treeOf(cached, log), cached };
+  }
+
   async getChildren(node?: Node): Promise<Node[]> {
     if (!node) return (await this.getRuns()).map((run) => ({ kind: 'run', run }));
-    if (node.kind === 'run') {
-      return [
-        ...node.run.logs.map((log): Node => ({ kind: 'log', log, run: node.run })),
-        ...node.run.checkpoints.map((c): Node => ({ kind: 'checkpoint', dir: c.dir, step: c.step })),
-      ];
+    switch (node.kind) {
+      case 'run':
+        return [
+          ...node.run.logs.map((log): Node => this.logNode(log, node.run)),
+          ...node.run.checkpoints.map((c): Node => ({ kind: 'checkpoint', dir: c.dir, step: c.step })),
+        ];
+      case 'log': {
+        this.expanded.add(node.log.target);
+        try {
+          const { log, tree } = await this.openLog(node.log);
+          if (tree.steps.length === 0) return [{ kind: 'message', text: 'no groups yet', icon: 'info' }];
+          return tree.steps.map((stats): Node => ({ kind: 'step', log: node.log, stats, stepKind: log.stepKind }));
+        } catch (e) {
+          return [{ kind: 'message', text: `cannot read this log: ${errorMessage(e)}`, tooltip: errorMessage(e), icon: 'error' }];
+        }
+      }
+      case 'step': {
+        try {
+          const { log, tree } = await this.openLog(node.log);
+          const all = tree.groupsByStep.get(node.stats.step) ?? [];
+          const { shown, more } = visibleGroups(all);
+          const nodes: Node[] = shown.map((gi): Node => ({ kind: 'group', log: node.log, stats: groupStats(log, gi) }));
+          if (more > 0) nodes.push({ kind: 'more', log: node.log, step: node.stats.step, firstGroup: all[shown.length]!, count: more });
+          return nodes;
+        } catch (e) {
+          return [{ kind: 'message', text: `cannot read this log: ${errorMessage(e)}`, tooltip: errorMessage(e), icon: 'error' }];
+        }
+      }
+      default:
+        return [];
     }
-    return [];
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
@@ -50,7 +249,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         item.description = rel !== node.run.name ? rel : undefined;
         item.iconPath = new vscode.ThemeIcon('beaker');
         item.tooltip = `${node.run.dir}\n${node.run.logs.length} rollout log(s), ${node.run.checkpoints.length} checkpoint(s)`;
-        item.contextValue = 'run';
+        item.contextValue = VIEW_ITEMS.run;
         return item;
       }
       case 'log': {
@@ -58,15 +257,47 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         const folder = log.target !== log.files[0];
         const item = new vscode.TreeItem(
           folder ? `${path.basename(log.target)}/ (${log.files.length} files)` : path.basename(log.target),
-          vscode.TreeItemCollapsibleState.None,
+          vscode.TreeItemCollapsibleState.Collapsed,
         );
-        const rel = path.relative(node.run.dir, folder ? path.dirname(log.target) : path.dirname(log.target));
+        const rel = path.relative(node.run.dir, path.dirname(log.target));
         item.description = [FORMAT_LABELS[log.format], rel || undefined].filter(Boolean).join(' · ');
         item.iconPath = new vscode.ThemeIcon(folder ? 'files' : 'list-flat');
         item.resourceUri = vscode.Uri.file(log.target);
-        item.tooltip = `${log.target}\n${FORMAT_LABELS[log.format]}${folder ? `, ${log.files.length} files` : ''}`;
-        item.contextValue = 'rolloutLog';
+        item.tooltip = `${log.target}\n${FORMAT_LABELS[log.format]}${folder ? `, ${log.files.length} files` : ''}\nExpand for its steps and groups.`;
+        item.contextValue = VIEW_ITEMS.log;
         item.command = { command: 'rolloutLens.openLogFromTree', title: 'Open Rollout Log', arguments: [vscode.Uri.file(log.target)] };
+        return item;
+      }
+      case 'step': {
+        const item = new vscode.TreeItem(stepLabel(node.stats.step, node.stepKind), vscode.TreeItemCollapsibleState.Collapsed);
+        item.description = stepDescription(node.stats);
+        item.tooltip = stepTooltip(node.stats, node.stepKind);
+        item.iconPath = new vscode.ThemeIcon('milestone');
+        item.contextValue = VIEW_ITEMS.step;
+        return item;
+      }
+      case 'group': {
+        const item = new vscode.TreeItem(shortGroupId(node.stats.groupId), vscode.TreeItemCollapsibleState.None);
+        item.description = groupDescription(node.stats);
+        item.tooltip = groupTooltip(node.stats);
+        item.iconPath = new vscode.ThemeIcon(node.stats.zeroVariance ? 'circle-slash' : 'symbol-array');
+        item.contextValue = VIEW_ITEMS.group;
+        item.command = { command: 'rolloutLens.openInInspector', title: 'Open in Rollout Inspector', arguments: [node] };
+        return item;
+      }
+      case 'more': {
+        const item = new vscode.TreeItem(`… ${node.count} more group${node.count === 1 ? '' : 's'} (open the inspector)`, vscode.TreeItemCollapsibleState.None);
+        item.tooltip = 'Only the first groups of a step are listed here; the inspector shows them all.';
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.contextValue = VIEW_ITEMS.more;
+        item.command = { command: 'rolloutLens.openInInspector', title: 'Open in Rollout Inspector', arguments: [node] };
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        if (node.tooltip) item.tooltip = node.tooltip;
+        if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
+        item.contextValue = 'message';
         return item;
       }
       case 'checkpoint': {
@@ -74,13 +305,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         item.description = node.step !== null ? `step ${node.step}` : undefined;
         item.iconPath = new vscode.ThemeIcon('package');
         item.tooltip = node.dir;
-        item.contextValue = 'checkpoint';
+        item.contextValue = VIEW_ITEMS.checkpoint;
         return item;
       }
     }
   }
 
   dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.logs.dispose();
     this.changed.dispose();
   }
 }
@@ -101,4 +335,17 @@ export async function openInInspector(uri: vscode.Uri): Promise<unknown> {
   }
   if (!isDir && opensAsCustomEditor(uri.fsPath)) return vscode.commands.executeCommand('vscode.openWith', uri, INSPECTOR_VIEW_TYPE);
   return provider?.openPanel(uri);
+}
+
+/** "Open in Rollout Inspector" on a node of the Runs tree: the log, at the step's first group, or at the group. */
+export async function openNodeInInspector(node: Extract<RunsNode, { kind: 'log' | 'step' | 'group' | 'more' }>): Promise<unknown> {
+  const uri = vscode.Uri.file(node.log.target);
+  const at = node.kind === 'step' ? node.stats.firstGroup : node.kind === 'group' ? node.stats.groupIndex : node.kind === 'more' ? node.firstGroup : null;
+  if (at === null) return openInInspector(uri);
+  try {
+    return await provider?.openAt(uri, at, 0);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Rollout Lens: cannot show group ${at + 1} of ${path.basename(node.log.target)}: ${errorMessage(e)}`);
+    return undefined;
+  }
 }

@@ -1,12 +1,23 @@
-// The Rollout Inspector webview: one group at a time, the selected completion's image with its
-// ground-truth and predicted boxes, its reasoning with box mentions linked to the image, its rewards.
+// The Rollout Inspector webview. Three views of one log:
+//   Overview — curves over steps (uPlot), histograms of the current step; click a point to jump there.
+//   Inspect  — one group: the selected completion's image(s) on a canvas with GT / predicted boxes coloured by
+//              match status at a draggable IoU threshold, its reasoning with box mentions linked to the image,
+//              rewards logged vs recomputed; the group's completions as cards sorted by advantage.
+//   Samples  — every completion in a virtualized table with a filter expression and text search.
 // Every string from a log goes into the DOM as text (textContent), never as HTML.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { BoxView, GroupView, ImageView, InitPayload, IssueView, RolloutView, SummaryView, UpdatePayload } from '../../extension/protocol/inspector';
+import type {
+  FieldInfo, GroupView, ImageView, InitPayload, IssueView, RolloutView, SummaryView, UpdatePayload, ZeroVarianceKind,
+} from '../../extension/protocol/inspector';
 import { InspectorClient } from './rpc';
 import { segmentCompletion } from '../../extension/core/segments';
+import { SampleCanvas } from './canvasView';
+import { OverviewPane } from './overview';
+import { SampleList, type ListState } from './sampleList';
+
+type Tab = 'overview' | 'inspect' | 'samples';
 
 interface SavedState {
   file: string;
@@ -14,6 +25,9 @@ interface SavedState {
   completion: number;
   showGt: boolean;
   showPred: boolean;
+  tab?: Tab;
+  threshold?: number;
+  list?: ListState;
 }
 
 type Attrs = Record<string, string>;
@@ -68,17 +82,50 @@ function metaText(init: InitPayload): string {
   return `${init.formatLabel} · ${init.records} completions · ${init.groups} groups${stepRange}${files}${init.complete ? '' : ' · indexing…'}`;
 }
 
+const ZERO_KIND_TEXT: Record<ZeroVarianceKind, string> = {
+  'all-fail': 'every completion failed',
+  'all-pass': 'every completion passed',
+  identical: 'every completion is the same text',
+  'same-reward': 'every completion got the same reward',
+};
+
+const FRAMES = ['original', 'model-input', 'norm1000', 'norm1', 'bins1000', 'bins1024'];
+
+/** Keyboard map, shown by `?` (keep in step with onKey). */
+const KEYS: Array<[string, string]> = [
+  ['j / k', 'next / previous completion (in the order of the cards)'],
+  ['J / K', 'next / previous group'],
+  ['] / [', 'next / previous step'],
+  ['r', 'the same prompt at another step'],
+  ['t', 'toggle ground-truth boxes'],
+  ['p', 'toggle predicted boxes'],
+  ['/', 'filter the sample list'],
+  ['1 / 2 / 3', 'Overview / Inspect / Samples'],
+  ['Home / End', 'first / last group'],
+  ['+ − 0, drag, wheel', 'zoom / pan / reset the image (when it has focus)'],
+  ['?', 'this help'],
+];
+
 class Inspector {
   private readonly client: InspectorClient;
   private init: InitPayload | undefined;
   private group: GroupView | undefined;
   private groupIndex = 0;
+  /** Index into group.rollouts (not the display order). */
   private completion = 0;
   private showGt = true;
   private showPred = true;
+  private threshold = 0.5;
+  private tab: Tab = 'inspect';
   private readonly cache = new Map<number, Promise<GroupView>>();
   private readonly root: HTMLElement;
   private loadSeq = 0;
+  private canvas: SampleCanvas | undefined;
+  private overview: OverviewPane | undefined;
+  private list: SampleList | undefined;
+  private fields: FieldInfo[] = [];
+  private overviewLoaded = false;
+  private overviewPendingProgress = -1;
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -86,6 +133,8 @@ class Inspector {
       (init) => this.onInit(init),
       (u) => this.onUpdate(u),
       (sv) => this.onSummary(sv),
+      (p) => void this.goGroup(p.groupIndex, p.completion, true),
+      (p) => this.onScan(p.progress, p.fields),
     );
     document.addEventListener('keydown', (e) => this.onKey(e));
     window.addEventListener('error', (e) => this.client.logError(String(e.message)));
@@ -99,7 +148,12 @@ class Inspector {
 
   private save(): void {
     if (!this.init) return;
-    const s: SavedState = { file: this.init.file, groupIndex: this.groupIndex, completion: this.completion, showGt: this.showGt, showPred: this.showPred };
+    const s: SavedState = {
+      file: this.init.file, groupIndex: this.groupIndex, completion: this.completion, showGt: this.showGt, showPred: this.showPred,
+      tab: this.tab, threshold: this.threshold,
+    };
+    const ls = this.list?.getState() ?? this.saved()?.list;
+    if (ls) s.list = ls;
     this.client.api.setState(s);
   }
 
@@ -110,8 +164,13 @@ class Inspector {
     const same = s && s.file === init.file;
     this.showGt = same ? s.showGt : true;
     this.showPred = same ? s.showPred : true;
+    this.threshold = same && typeof s.threshold === 'number' ? s.threshold : 0.5;
+    this.tab = same && s.tab ? s.tab : 'inspect';
     const gi = same ? s.groupIndex : init.groupIndex;
+    this.overviewLoaded = false;
     this.renderShell();
+    if (same && s.list) this.list?.setState(s.list);
+    this.setTab(this.tab, false);
     if (init.groups === 0) {
       this.renderEmpty();
       return;
@@ -128,6 +187,21 @@ class Inspector {
     if (el0) el0.textContent = summaryText(sv);
   }
 
+  /** The background scan (length, IoU, truncation, mismatch …) advanced. */
+  private onScan(progress: number, fields: FieldInfo[]): void {
+    this.fields = fields;
+    this.list?.setFields(fields);
+    const scan = this.root.querySelector('#scan-progress');
+    if (scan) scan.textContent = progress >= 1 ? '' : `reading every completion for length, IoU, truncation… ${Math.round(progress * 100)}%`;
+    // refresh the overview when series it was waiting for are done (and now and then while it runs)
+    if (this.overviewLoaded && (progress >= 1 || progress - this.overviewPendingProgress >= 0.25)) {
+      this.overviewPendingProgress = progress;
+      if (this.tab === 'overview') void this.loadOverview();
+      else this.overviewLoaded = false;
+    }
+    if (progress >= 1) this.list?.refresh();
+  }
+
   /** The log grew (indexing finished, lines appended, new step files): new counts, fresh groups. */
   private onUpdate(u: UpdatePayload): void {
     if (!this.init) return;
@@ -135,8 +209,12 @@ class Inspector {
     Object.assign(this.init, { records: u.records, groups: u.groups, steps: u.steps, issueCount: u.issueCount, complete: u.complete });
     this.cache.clear();
     this.q('#meta').textContent = metaText(this.init);
+    this.overviewLoaded = false;
+    if (this.tab === 'overview') void this.loadOverview();
+    this.list?.refresh();
     if (wasEmpty && u.groups > 0) {
       this.renderShell();
+      this.setTab(this.tab, false);
       void this.goGroup(0);
     } else if (this.group) void this.goGroup(this.groupIndex, this.completion);
   }
@@ -155,14 +233,15 @@ class Inspector {
     return p;
   }
 
-  private async goGroup(i: number, completion: number | 'last' = 0): Promise<void> {
+  private async goGroup(i: number, completion: number | 'first' | 'last' = 0, show = false): Promise<void> {
     if (!this.init || this.init.groups === 0) return;
     const idx = Math.min(Math.max(0, i), this.init.groups - 1);
     const seq = ++this.loadSeq;
     this.groupIndex = idx;
+    if (show) this.setTab('inspect');
     // Saved before the request: if the host widens localResourceRoots for this group's images, the
     // webview reloads and must come back here, not to the previous group.
-    this.completion = completion === 'last' ? 0 : completion;
+    this.completion = typeof completion === 'number' ? completion : 0;
     this.save();
     this.setBusy(true);
     try {
@@ -170,9 +249,11 @@ class Inspector {
       if (seq !== this.loadSeq) return;
       this.group = g;
       const n = g.rollouts.length;
-      this.completion = completion === 'last' ? Math.max(0, n - 1) : Math.min(Math.max(0, completion), Math.max(0, n - 1));
+      const order = displayOrder(g);
+      this.completion = completion === 'last' ? (order[order.length - 1] ?? 0) : completion === 'first' ? (order[0] ?? 0) : Math.min(Math.max(0, completion), Math.max(0, n - 1));
       this.save();
       this.renderGroup();
+      this.overview?.setStep(g.step);
       // prefetch the neighbours (latency between webview and host)
       if (idx + 1 < this.init.groups) void this.fetchGroup(idx + 1).catch(() => undefined);
       if (idx > 0) void this.fetchGroup(idx - 1).catch(() => undefined);
@@ -193,43 +274,96 @@ class Inspector {
       const g = await this.client.request('getStepGroup', { stepIndex: si });
       if (seq !== this.loadSeq) return;
       this.cache.set(g.groupIndex, Promise.resolve(g));
-      await this.goGroup(g.groupIndex, 0);
+      await this.goGroup(g.groupIndex, 'first');
     } catch (e) {
       this.showError(`Could not load step: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
+  /** From the overview: the first group of a step, shown in the Inspect view. */
+  private async goStepValue(step: number): Promise<void> {
+    const seq = ++this.loadSeq;
+    try {
+      const g = await this.client.request('getStepByValue', { step });
+      if (seq !== this.loadSeq) return;
+      this.cache.set(g.groupIndex, Promise.resolve(g));
+      await this.goGroup(g.groupIndex, 'first', true);
+    } catch (e) {
+      this.showError(`Could not load step ${step}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** From the sample list: the group of a record, with that record selected. */
+  private async openRecord(recordIndex: number): Promise<void> {
+    const seq = ++this.loadSeq;
+    try {
+      const { group, completion } = await this.client.request('getRecord', { recordIndex });
+      if (seq !== this.loadSeq) return;
+      this.cache.set(group.groupIndex, Promise.resolve(group));
+      await this.goGroup(group.groupIndex, completion, true);
+    } catch (e) {
+      this.showError(`Could not open record ${recordIndex}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
   private moveCompletion(delta: number): void {
     if (!this.group) return;
-    const n = this.group.rollouts.length;
-    const c = this.completion + delta;
-    if (c >= 0 && c < n) {
-      this.completion = c;
+    const order = displayOrder(this.group);
+    const pos = order.indexOf(this.completion) + delta;
+    if (pos >= 0 && pos < order.length) {
+      this.completion = order[pos]!;
       this.save();
       this.renderGroup();
-    } else if (c >= n) {
-      void this.goGroup(this.groupIndex + 1, 0);
+    } else if (pos >= order.length) {
+      void this.goGroup(this.groupIndex + 1, 'first');
     } else {
       void this.goGroup(this.groupIndex - 1, 'last');
     }
   }
 
+  private goRecurrence(): void {
+    const g = this.group;
+    if (!g || g.recurrences.length === 0) return;
+    const others = g.recurrences.filter((r) => r.groupIndex !== g.groupIndex);
+    if (others.length === 0) return;
+    // the next occurrence after this step, wrapping around
+    const next = others.find((r) => r.step > g.step) ?? others[0]!;
+    void this.goGroup(next.groupIndex, 0);
+  }
+
   private onKey(e: KeyboardEvent): void {
     const t = e.target as HTMLElement | null;
-    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const k = e.key;
+    const help = this.root.querySelector<HTMLElement>('#help');
+    if (help && !help.hidden) {
+      if (k === 'Escape' || k === '?') {
+        help.hidden = true;
+        e.preventDefault();
+      }
+      return;
+    }
     let handled = true;
-    if (k === 'ArrowRight' || k === 'j') this.moveCompletion(1);
-    else if (k === 'ArrowLeft' || k === 'k') this.moveCompletion(-1);
-    else if (k === 'n' || k === 'PageDown') void this.goGroup(this.groupIndex + 1);
-    else if (k === 'p' || k === 'PageUp') void this.goGroup(this.groupIndex - 1);
-    else if (k === ']' || k === 'N') void this.goStep(1);
-    else if (k === '[' || k === 'P') void this.goStep(-1);
+    if (k === '?') this.showHelp();
+    else if (k === '1') this.setTab('overview');
+    else if (k === '2') this.setTab('inspect');
+    else if (k === '3') this.setTab('samples');
+    else if (k === '/') {
+      this.setTab('samples');
+      this.list?.focusFilter();
+    } else if (this.tab === 'samples') handled = false; // the list handles its own keys
+    else if (k === 'j' || k === 'ArrowRight') this.moveCompletion(1);
+    else if (k === 'k' || k === 'ArrowLeft') this.moveCompletion(-1);
+    else if (k === 'J' || k === 'n' || k === 'PageDown') void this.goGroup(this.groupIndex + 1, 'first', true);
+    else if (k === 'K' || k === 'PageUp') void this.goGroup(this.groupIndex - 1, 'first', true);
+    else if (k === ']') void this.goStep(1);
+    else if (k === '[') void this.goStep(-1);
     else if (k === 'Home') void this.goGroup(0);
     else if (k === 'End' && this.init) void this.goGroup(this.init.groups - 1);
-    else if (k === 'g') this.toggle('gt');
-    else if (k === 'b') this.toggle('pred');
+    else if (k === 't' || k === 'g') this.toggle('gt');
+    else if (k === 'p' || k === 'b') this.toggle('pred');
+    else if (k === 'r') this.goRecurrence();
     else handled = false;
     if (handled) e.preventDefault();
   }
@@ -238,7 +372,53 @@ class Inspector {
     if (set === 'gt') this.showGt = !this.showGt;
     else this.showPred = !this.showPred;
     this.save();
-    this.renderGroup();
+    (this.q('#toggle-gt') as HTMLElement & { checked: boolean }).checked = this.showGt;
+    (this.q('#toggle-pred') as HTMLElement & { checked: boolean }).checked = this.showPred;
+    this.canvas?.setToggles(this.showGt, this.showPred);
+    this.updateCounts();
+  }
+
+  private setTab(tab: Tab, save = true): void {
+    this.tab = tab;
+    for (const t of ['overview', 'inspect', 'samples'] as const) {
+      const panel = this.root.querySelector<HTMLElement>(`#view-${t}`);
+      const button = this.root.querySelector<HTMLElement>(`#tab-${t}`);
+      if (panel) panel.hidden = t !== tab;
+      if (button) {
+        button.setAttribute('aria-selected', String(t === tab));
+        button.classList.toggle('active', t === tab);
+      }
+    }
+    this.root.querySelector<HTMLElement>('#nav')?.classList.toggle('hidden', tab !== 'inspect');
+    if (tab === 'overview' && !this.overviewLoaded) void this.loadOverview();
+    if (tab === 'samples') this.list?.refresh();
+    if (save) this.save();
+  }
+
+  private async loadOverview(): Promise<void> {
+    if (!this.overview) return;
+    this.overviewLoaded = true;
+    try {
+      const o = await this.client.request('getOverview', {});
+      this.overview.setData(o);
+      const step = this.group?.step ?? this.init?.steps[0];
+      if (step !== undefined) {
+        this.overview.setStep(step);
+        await this.loadStats(step);
+      }
+    } catch (e) {
+      this.overviewLoaded = false;
+      this.showError(`Could not compute the overview: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async loadStats(step: number): Promise<void> {
+    try {
+      this.overview?.setStats(await this.client.request('getStepStats', { step }));
+    } catch (e) {
+      this.overview?.setStats(null);
+      this.client.logError(`step stats: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   // ---------------- rendering ----------------
@@ -259,30 +439,58 @@ class Inspector {
     box.className = 'status error';
   }
 
+  private showInfo(message: string): void {
+    const box = this.q('#status');
+    box.textContent = message;
+    box.className = 'status info';
+  }
+
+  private showHelp(): void {
+    const help = this.q('#help');
+    help.hidden = false;
+    help.focus();
+  }
+
   private renderShell(): void {
     const init = this.init!;
+    this.canvas?.dispose();
+    this.overview?.dispose();
+    this.list?.dispose();
     this.root.replaceChildren();
     const header = el('header', 'toolbar');
     const title = el('div', 'title');
     title.append(el('span', 'file', init.fileName, { title: init.file }));
     title.append(el('span', 'meta', metaText(init), { id: 'meta', title: init.format }));
     title.append(el('span', 'summary', this.summary ? summaryText(this.summary) : '', { id: 'summary', 'aria-live': 'polite' }));
+    title.append(el('span', 'scan-progress', '', { id: 'scan-progress' }));
     header.append(title);
 
-    const nav = el('nav', 'nav', undefined, { 'aria-label': 'Navigate' });
+    const tabs = el('div', 'tabs', undefined, { role: 'tablist', 'aria-label': 'Views' });
+    const tabButton = (t: Tab, label: string, key: string) => {
+      const b = el('button', 'tab', label, { id: `tab-${t}`, role: 'tab', 'aria-controls': `view-${t}`, title: `${label} (${key})` });
+      b.addEventListener('click', () => this.setTab(t));
+      return b;
+    };
+    tabs.append(tabButton('overview', 'Overview', '1'), tabButton('inspect', 'Inspect', '2'), tabButton('samples', 'Samples', '3'));
+    const helpButton = el('button', 'tab help-button', '?', { id: 'help-button', title: 'Keyboard shortcuts (?)', 'aria-label': 'Keyboard shortcuts' });
+    helpButton.addEventListener('click', () => this.showHelp());
+    tabs.append(helpButton);
+    header.append(tabs);
+
+    const nav = el('nav', 'nav', undefined, { id: 'nav', 'aria-label': 'Navigate' });
     const button = (id: string, label: string, tip: string, fn: () => void) => {
       const b = el('vscode-button', 'navbtn', label, { id, title: tip, secondary: '' });
       b.addEventListener('click', fn);
       return b;
     };
     nav.append(
-      button('prev-step', '⇤ Step', 'Previous step ([ or Shift+P)', () => void this.goStep(-1)),
-      button('prev-group', '◀ Group', 'Previous group (p or PageUp)', () => void this.goGroup(this.groupIndex - 1)),
+      button('prev-step', '⇤ Step', 'Previous step ([)', () => void this.goStep(-1)),
+      button('prev-group', '◀ Group', 'Previous group (K or PageUp)', () => void this.goGroup(this.groupIndex - 1, 'first')),
       button('prev-completion', '◀', 'Previous completion (k or ←)', () => this.moveCompletion(-1)),
       el('span', 'position', '', { id: 'position', 'aria-live': 'polite' }),
       button('next-completion', '▶', 'Next completion (j or →)', () => this.moveCompletion(1)),
-      button('next-group', 'Group ▶', 'Next group (n or PageDown)', () => void this.goGroup(this.groupIndex + 1)),
-      button('next-step', 'Step ⇥', 'Next step (] or Shift+N)', () => void this.goStep(1)),
+      button('next-group', 'Group ▶', 'Next group (J or PageDown)', () => void this.goGroup(this.groupIndex + 1, 'first')),
+      button('next-step', 'Step ⇥', 'Next step (])', () => void this.goStep(1)),
     );
     header.append(nav);
     this.root.append(header);
@@ -318,12 +526,25 @@ class Inspector {
       const det = el('details', 'log-issues', undefined, { id: 'log-issues' });
       det.append(el('summary', undefined, `${init.issueCount} problem${init.issueCount === 1 ? '' : 's'} in this log — the other records are shown`));
       const ul = el('ul');
-      for (const i of init.issues) ul.append(el('li', `issue ${i.severity}`, issueText(i)));
+      for (const i of init.issues) {
+        const li = el('li', `issue ${i.severity}`, issueText(i), { title: 'Click to open the log at this line' });
+        li.addEventListener('click', () => void this.client.request('revealLine', { line: i.line, file: i.file }).catch(() => undefined));
+        ul.append(li);
+      }
       if (init.issueCount > init.issues.length) ul.append(el('li', 'issue', `… and ${init.issueCount - init.issues.length} more (rollout-lens summary lists all)`));
       det.append(ul);
       this.root.append(det);
     }
 
+    // ---- Overview
+    const overviewView = el('section', 'view view-overview', undefined, { id: 'view-overview', role: 'tabpanel', 'aria-labelledby': 'tab-overview' });
+    this.overview = new OverviewPane(overviewView, {
+      onStep: (step) => void this.goStepValue(step),
+      onRequestStats: (step) => void this.loadStats(step),
+    });
+
+    // ---- Inspect
+    const inspectView = el('section', 'view view-inspect', undefined, { id: 'view-inspect', role: 'tabpanel', 'aria-labelledby': 'tab-inspect' });
     const body = el('main', 'body');
     const imagePane = el('section', 'image-pane', undefined, { 'aria-label': 'Image' });
     const imgBar = el('div', 'image-toolbar');
@@ -332,25 +553,76 @@ class Inspector {
       c.addEventListener('change', () => this.toggle(id === 'toggle-gt' ? 'gt' : 'pred'));
       return c;
     };
-    imgBar.append(cb('toggle-gt', 'Ground truth (g)', 'legend-gt'), cb('toggle-pred', 'Predicted (b)', 'legend-pred'), el('span', 'frame-note', '', { id: 'frame-note' }));
-    imagePane.append(imgBar, el('div', 'images', undefined, { id: 'images' }));
+    const frameSel = el('select', 'frame-select', undefined, { id: 'frame-select', title: 'The frame the predicted boxes are read in (for this run, in this window)', 'aria-label': 'Box frame' });
+    frameSel.append(el('option', undefined, 'frame: as read', { value: '' }));
+    for (const f of FRAMES) frameSel.append(el('option', undefined, `frame: ${f}`, { value: f }));
+    frameSel.addEventListener('change', () => void this.setFrame(frameSel.value || null));
+    const actions = el('span', 'actions');
+    const act = (id: string, label: string, tip: string, fn: () => void) => {
+      const b = el('button', 'link-button', label, { id, title: tip });
+      b.addEventListener('click', fn);
+      return b;
+    };
+    actions.append(
+      act('export-md', 'Markdown', 'Save this group as a Markdown table', () => void this.exportGroup('markdown')),
+      act('export-csv', 'CSV', 'Save this group as CSV', () => void this.exportGroup('csv')),
+      act('export-png', 'PNG', 'Save the image with its boxes as PNG', () => void this.exportPng()),
+      act('copy-link', 'Copy link', 'Copy a link that opens this completion', () => void this.copyLink()),
+    );
+    imgBar.append(cb('toggle-gt', 'Ground truth (t)', 'legend-gt'), cb('toggle-pred', 'Predicted (p)', 'legend-pred'), frameSel, actions);
+    const canvasHost = el('div', 'canvas-host', undefined, { id: 'images' });
+    imagePane.append(imgBar, el('div', 'frame-note', '', { id: 'frame-note' }), canvasHost);
+    this.canvas = new SampleCanvas(canvasHost, {
+      onHoverBox: (set, index) => this.lightMention(set, index),
+      onThreshold: (t) => {
+        this.threshold = t;
+        this.save();
+      },
+    });
     const textPane = el('section', 'text-pane', undefined, { 'aria-label': 'Completion' });
     textPane.append(
       el('div', 'rewards', undefined, { id: 'rewards' }),
       el('div', 'answers', undefined, { id: 'answers' }),
       el('div', 'record-issues', undefined, { id: 'record-issues' }),
-      el('h3', 'section-title', 'Completion'),
+      el('h3', 'section-title', 'Completion', { id: 'completion-title' }),
       el('pre', 'completion', '', { id: 'completion', tabindex: '0' }),
+      el('div', 'generated', undefined, { id: 'generated' }),
     );
     const prompt = el('details', 'prompt', undefined, { id: 'prompt' });
     prompt.append(el('summary', undefined, 'Prompt'), el('pre', 'prompt-text', '', { id: 'prompt-text' }));
     textPane.append(prompt);
     body.append(imagePane, textPane);
-    this.root.append(body);
-
     const strip = el('footer', 'strip', undefined, { 'aria-label': 'Completions of this group' });
-    strip.append(el('div', 'strip-head', '', { id: 'strip-head' }), el('div', 'cards', undefined, { id: 'cards', role: 'listbox' }));
-    this.root.append(strip);
+    strip.append(el('div', 'strip-head', '', { id: 'strip-head' }), el('div', 'cards', undefined, { id: 'cards', role: 'listbox', 'aria-label': 'Completions sorted by advantage' }));
+    inspectView.append(body, strip);
+
+    // ---- Samples
+    const samplesView = el('section', 'view view-samples', undefined, { id: 'view-samples', role: 'tabpanel', 'aria-labelledby': 'tab-samples' });
+    const listBar = el('div', 'list-actions');
+    const lact = (id: string, label: string, format: 'markdown' | 'csv') => {
+      const b = el('button', 'link-button', label, { id, title: `Save the filtered list as ${label}` });
+      b.addEventListener('click', () => void this.exportList(format));
+      return b;
+    };
+    listBar.append(el('span', 'muted', 'Export the filtered list:'), lact('export-list-md', 'Markdown', 'markdown'), lact('export-list-csv', 'CSV', 'csv'));
+    const listHost = el('div', 'list-host');
+    samplesView.append(listBar, listHost);
+    this.list = new SampleList(listHost, {
+      query: (p) => this.client.request('query', p),
+      open: (ri) => void this.openRecord(ri),
+    });
+    if (this.fields.length) this.list.setFields(this.fields);
+    listHost.addEventListener('input', () => this.save());
+
+    const help = el('div', 'help', undefined, { id: 'help', role: 'dialog', 'aria-label': 'Keyboard shortcuts', tabindex: '-1' });
+    help.hidden = true;
+    help.append(el('h3', undefined, 'Keyboard'));
+    const dl = el('dl');
+    for (const [k, d] of KEYS) dl.append(el('dt', undefined, k), el('dd', undefined, d));
+    help.append(dl, el('p', 'muted', 'Esc closes.'));
+    help.addEventListener('click', () => (help.hidden = true));
+
+    this.root.append(overviewView, inspectView, samplesView, help);
   }
 
   private renderEmpty(): void {
@@ -365,19 +637,24 @@ class Inspector {
     const g = this.group;
     if (!g || !this.init) return;
     const r = g.rollouts[this.completion];
+    const order = displayOrder(g);
     this.q('#position').textContent =
-      `step ${g.step} (${g.stepIndex + 1}/${g.stepCount}) · group ${g.groupIndex + 1}/${g.groupCount} · completion ${r ? this.completion + 1 : 0}/${g.rollouts.length}`;
+      `step ${g.step} (${g.stepIndex + 1}/${g.stepCount}) · group ${g.groupIndex + 1}/${g.groupCount} · completion ${r ? order.indexOf(this.completion) + 1 : 0}/${g.rollouts.length}`;
     const status = this.q('#status');
-    status.className = 'status';
-    status.textContent = '';
+    if (!status.classList.contains('info')) {
+      status.className = 'status';
+      status.textContent = '';
+    }
     (this.q('#toggle-gt') as HTMLElement & { checked: boolean }).checked = this.showGt;
     (this.q('#toggle-pred') as HTMLElement & { checked: boolean }).checked = this.showPred;
+    this.q<HTMLSelectElement>('#frame-select').value = g.frameOverride ?? '';
     this.renderStrip(g);
     if (!r) {
-      this.q('#images').replaceChildren(el('p', 'empty', 'No readable completion in this group.'));
+      this.canvas?.show({ images: [], gt: [], pred: [] }, { showGt: this.showGt, showPred: this.showPred, threshold: this.threshold });
       this.q('#completion').textContent = '';
       this.q('#rewards').replaceChildren();
       this.q('#answers').replaceChildren();
+      this.q('#generated').replaceChildren();
       this.renderIssues(g.issues);
       return;
     }
@@ -391,20 +668,57 @@ class Inspector {
 
   private renderStrip(g: GroupView): void {
     const head = this.q('#strip-head');
-    head.replaceChildren(el('span', undefined, `Group ${g.groupId} · ${g.rollouts.length} completions`));
+    head.replaceChildren(el('span', 'strip-title', `Group ${g.groupId} · ${g.rollouts.length} completions, sorted by advantage`));
+    const known = g.rollouts.filter((r) => r.correct !== null);
+    if (known.length) {
+      const k = known.filter((r) => r.correct).length;
+      head.append(el('span', 'k-of-g', `${k} of ${known.length} correct`, { id: 'k-of-g' }));
+    }
     if (g.zeroVariance) {
       const r0 = g.rollouts[0]?.reward ?? null;
-      head.append(el('span', 'flag zero-variance', `no learning signal: every completion has reward ${fmt(r0)}`, { id: 'zero-variance' }));
+      const why = g.zeroVarianceKind ? ZERO_KIND_TEXT[g.zeroVarianceKind] : `every completion has reward ${fmt(r0)}`;
+      head.append(el('span', `flag zero-variance zero-${g.zeroVarianceKind ?? 'same-reward'}`, `no learning signal: ${why} (reward ${fmt(r0)})`, { id: 'zero-variance' }));
+    }
+    const others = g.recurrences.filter((x) => x.groupIndex !== g.groupIndex);
+    if (others.length) {
+      const rec = el('span', 'recurrences', undefined, { id: 'recurrences' });
+      rec.append(el('span', 'muted', 'same prompt at'));
+      for (const o of others.slice(0, 12)) {
+        const b = el('button', 'link-button', `step ${o.step} (${fmt(o.meanReward)})`, { title: `Group ${o.groupIndex + 1}: mean reward ${fmt(o.meanReward)} (r cycles)` });
+        b.addEventListener('click', () => void this.goGroup(o.groupIndex, 0));
+        rec.append(b);
+      }
+      if (others.length > 12) rec.append(el('span', 'muted', `+${others.length - 12} more`));
+      head.append(rec);
     }
     const cards = this.q('#cards');
     cards.replaceChildren();
-    g.rollouts.forEach((r, i) => {
-      const c = el('button', 'card' + (i === this.completion ? ' selected' : ''), undefined, {
+    for (const i of displayOrder(g)) {
+      const r = g.rollouts[i]!;
+      const selected = i === this.completion;
+      const c = el('button', 'card' + (selected ? ' selected' : '') + (r.correct === false ? ' wrong' : r.correct ? ' right' : ''), undefined, {
         role: 'option',
-        'aria-selected': String(i === this.completion),
-        title: `completion ${r.indexInGroup} (${r.unit === "row" ? "row" : "line"} ${r.line} of ${r.file.split(/[\\/]/).pop() ?? r.file})`,
+        'aria-selected': String(selected),
+        'data-index': String(i),
+        title: `completion ${r.indexInGroup} (${r.unit === 'row' ? 'row' : 'line'} ${r.line} of ${r.file.split(/[\\/]/).pop() ?? r.file})`,
       });
-      c.append(el('span', 'card-index', `#${r.indexInGroup}`), el('span', 'card-reward', `R ${fmt(r.reward)}`), el('span', 'card-adv ' + advClass(r.advantage), `A ${signed(r.advantage)}`));
+      const top = el('span', 'card-top');
+      top.append(el('span', 'card-index', `#${r.indexInGroup}`), el('span', 'card-adv ' + advClass(r.advantage), `A ${signed(r.advantage)}`));
+      c.append(top, el('span', 'card-reward', `R ${fmt(r.reward)}`));
+      const chips = el('span', 'card-chips');
+      for (const rw of r.rewards) {
+        chips.append(el('span', 'mini' + (rw.mismatch ? ' mismatch' : ''), `${shortName(rw.name)} ${fmt(rw.value, 1)}`, { title: `${rw.name}: ${fmt(rw.value)}${rw.mismatch ? ` (recomputed ${fmt(rw.recomputed ?? null)})` : ''}` }));
+      }
+      c.append(chips);
+      const badges = el('span', 'card-badges');
+      if (r.correct !== null) badges.append(el('span', r.correct ? 'badge ok' : 'badge bad', r.correct ? '✓ correct' : '✗ wrong'));
+      if (r.formatOk === false) badges.append(el('span', 'badge bad', 'format ✗'));
+      if (r.truncated) badges.append(el('span', 'badge warn', '✂ cut', { title: r.truncatedWhy ?? 'cut at the maximum length' }));
+      const degenerate = r.pred.filter((b) => b.flags && b.flags.length).length;
+      if (degenerate) badges.append(el('span', 'badge warn', `⚠ ${degenerate} box${degenerate === 1 ? '' : 'es'}`, { title: [...new Set(r.pred.flatMap((b) => b.flags ?? []))].join(', ') }));
+      if (r.verdict) badges.append(el('span', `badge verdict-${r.verdict.label}`, r.verdict.label, { title: r.verdict.rationale ?? r.verdict.source }));
+      badges.append(el('span', 'card-len', `${r.length} ${r.lengthUnit === 'tokens' ? 'tok' : 'ch'}`));
+      c.append(badges);
       if (r.issues.length) c.append(el('span', 'card-issue', '⚠', { title: r.issues.map(issueText).join('\n') }));
       c.addEventListener('click', () => {
         this.completion = i;
@@ -412,7 +726,8 @@ class Inspector {
         this.renderGroup();
       });
       cards.append(c);
-    });
+    }
+    cards.querySelector('.card.selected')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
 
   private renderRewards(r: RolloutView): void {
@@ -440,9 +755,12 @@ class Inspector {
     adv.append(el('span', 'chip-name', r.advantageSource === 'recomputed' ? 'advantage (recomputed)' : 'advantage'), el('span', 'chip-value', signed(r.advantage)));
     box.append(total, adv);
     if (r.verdict) {
-      const v = el('span', `chip verdict verdict-${r.verdict.label}`, undefined, { title: r.verdict.rationale ?? '' });
+      const v = el('span', `chip verdict verdict-${r.verdict.label}`, undefined, { title: r.verdict.rationale ?? '', id: 'verdict' });
       v.append(el('span', 'chip-name', `verdict (${r.verdict.source})`), el('span', 'chip-value', r.verdict.label));
       box.append(v);
+    }
+    if (r.truncated) {
+      box.append(el('span', 'chip flagchip', `✂ truncated${r.truncatedWhy ? `: ${r.truncatedWhy}` : ''}`, { id: 'truncated' }));
     }
   }
 
@@ -456,6 +774,7 @@ class Inspector {
     };
     box.append(row('answer', r.answer, 'answer'), row('reference', r.referenceAnswer, 'reference'));
     if (r.sampleId) box.append(row('sample', r.sampleId, 'sample-id'));
+    box.append(row('length', `${r.length} ${r.lengthUnit === 'tokens' ? 'tokens' : 'characters'}`, 'length'));
   }
 
   private renderIssues(issues: IssueView[]): void {
@@ -469,93 +788,65 @@ class Inspector {
   }
 
   private renderImages(r: RolloutView): void {
-    const wrap = this.q('#images');
-    wrap.replaceChildren();
     const frames = new Set(r.pred.map((b) => b.frame + (b.frameAssumed ? ' (assumed)' : '')));
     const withCands = r.pred.find((b) => b.candidates && b.candidates.length > 1);
     const alt = withCands
-      ? ` · frame ambiguous, IoU with the ground truth under each: ${withCands.candidates!.map((c) => `${c.frame} ${c.iou === null ? '—' : c.iou.toFixed(2)}`).join(', ')} (set boxFrame in rollout-lens.json to fix it)`
+      ? ` · frame ambiguous, IoU with the ground truth under each: ${withCands.candidates!.map((c) => `${c.frame} ${c.iou === null ? '—' : c.iou.toFixed(2)}`).join(', ')} (pick one above, or set boxFrame in rollout-lens.json)`
       : '';
+    const override = this.group?.frameOverride ? ` · overridden for this run: ${this.group.frameOverride}` : '';
     this.q('#frame-note').textContent = r.pred.length
-      ? `predicted boxes read in frame: ${[...frames].join(', ')} → drawn in original pixels${alt}`
+      ? `predicted boxes read in frame: ${[...frames].join(', ')} → drawn in original pixels${override}${alt}`
       : 'no predicted boxes parsed';
     if (r.images.length === 0) {
-      wrap.append(el('p', 'empty', 'This completion has no image.'));
+      this.canvas?.show({ images: [], gt: r.gt, pred: r.pred }, { showGt: this.showGt, showPred: this.showPred, threshold: this.threshold });
       return;
     }
-    r.images.forEach((im, idx) => wrap.append(this.renderImage(r, im, idx)));
-  }
-
-  private renderImage(r: RolloutView, im: ImageView, idx: number): HTMLElement {
-    const fig = el('figure', 'figure');
-    const cap = el('figcaption', 'image-meta');
-    cap.append(el('span', 'image-path', im.path, { title: im.path }));
-    if (im.width && im.height) cap.append(el('span', 'image-size', `${im.width}×${im.height}`));
-    if (im.orientation !== null && im.orientation !== 1) {
-      cap.append(el('span', 'flag orientation', `EXIF orientation ${im.orientation}: shown as stored (as the model saw it), not rotated`, { id: 'orientation-flag' }));
-    }
-    if (!im.url) {
-      fig.append(el('div', 'missing-image', `Image not found: ${im.path}`), cap);
-      return fig;
-    }
-    const stage = el('div', 'stage');
-    const img = el('img', 'image', undefined, { alt: `image ${idx + 1} of the prompt`, draggable: 'false' });
-    img.src = im.url;
-    stage.append(img);
-    const layer = el('div', 'box-layer', undefined, { 'aria-hidden': 'false' });
-    stage.append(layer);
-    const place = (w: number, h: number) => {
-      layer.replaceChildren();
-      if (idx !== 0) return; // boxes refer to the first image in this format
-      if (this.showGt) r.gt.forEach((b, i) => layer.append(this.boxEl(b, 'gt', i, w, h)));
-      if (this.showPred) r.pred.forEach((b, i) => layer.append(this.boxEl(b, 'pred', i, w, h)));
-    };
-    const w0 = im.width ?? 0;
-    const h0 = im.height ?? 0;
-    if (w0 > 0 && h0 > 0) place(w0, h0);
-    img.addEventListener('load', () => {
-      if (!(w0 > 0 && h0 > 0)) place(img.naturalWidth, img.naturalHeight);
-      else if (img.naturalWidth !== w0 || img.naturalHeight !== h0) {
-        cap.append(el('span', 'flag', `file is ${img.naturalWidth}×${img.naturalHeight}, log says ${w0}×${h0}: boxes use the logged size`));
+    for (const im of r.images) {
+      if (im.orientation !== null && im.orientation !== 1) {
+        this.showInfo(`EXIF orientation ${im.orientation} on ${im.path}: shown as stored (as the model saw it), not rotated`);
       }
-      stage.classList.add('loaded');
-    });
-    img.addEventListener('error', () => {
-      stage.replaceChildren(el('div', 'missing-image', `Image could not be loaded: ${im.path}`));
-    });
-    fig.append(stage, cap);
-    return fig;
+    }
+    this.canvas?.show({ images: r.images, gt: r.gt, pred: r.pred }, { showGt: this.showGt, showPred: this.showPred, threshold: this.threshold });
   }
 
-  private boxEl(b: BoxView, set: 'gt' | 'pred', i: number, w: number, h: number): HTMLElement {
-    const [x1, y1, x2, y2] = b.box;
-    const d = el('div', `box box-${set}` + (b.part ? ` part-${b.part}` : ''), undefined, { 'data-set': set, 'data-index': String(i) });
-    d.style.left = `${(100 * Math.min(x1, x2)) / w}%`;
-    d.style.top = `${(100 * Math.min(y1, y2)) / h}%`;
-    d.style.width = `${(100 * Math.abs(x2 - x1)) / w}%`;
-    d.style.height = `${(100 * Math.abs(y2 - y1)) / h}%`;
-    const label = `${set === 'gt' ? 'GT' : b.part === 'think' ? 'think' : 'pred'}${b.label ? ' ' + b.label : ''} · IoU ${b.iou.toFixed(2)}`;
-    d.append(el('span', 'box-label', label));
-    d.title = `${label}\n[${b.box.map((v) => Math.round(v)).join(', ')}] original px (written in ${b.frame}${b.frameAssumed ? ', assumed' : ''})`;
-    if (set === 'pred') {
-      d.addEventListener('mouseenter', () => this.light(i, true, true));
-      d.addEventListener('mouseleave', () => this.light(i, false, false));
-    }
-    return d;
+  private updateCounts(): void {
+    // the canvas updates its own TP/FP/FN line; nothing else depends on the toggles
   }
 
-  /** Light predicted box `i` and its mention in the text; optionally scroll the mention into view. */
-  private light(i: number, on: boolean, scroll: boolean): void {
-    for (const e of this.root.querySelectorAll<HTMLElement>(`.box-pred[data-index="${i}"], .mention[data-box="${i}"]`)) {
-      e.classList.toggle('lit', on);
+  /** Hovering a box on the canvas lights its mention in the reasoning and scrolls to it. */
+  private lightMention(set: 'gt' | 'pred', index: number | null): void {
+    for (const e of this.root.querySelectorAll<HTMLElement>('.mention.lit')) e.classList.remove('lit');
+    if (set !== 'pred' || index === null) return;
+    const m = this.root.querySelector<HTMLElement>(`.mention[data-box="${index}"]`);
+    if (m) {
+      m.classList.add('lit');
+      m.scrollIntoView({ block: 'nearest' });
     }
-    if (on && scroll) this.root.querySelector<HTMLElement>(`.mention[data-box="${i}"]`)?.scrollIntoView({ block: 'nearest' });
   }
 
   private renderCompletion(r: RolloutView): void {
     const pre = this.q('#completion');
     pre.replaceChildren();
+    const gens = r.generatedImages.filter((g) => g.at !== null).sort((a, b) => a.at! - b.at!);
+    let gi = 0;
+    let offset = 0;
+    const genFigure = (im: ImageView, n: number): HTMLElement => {
+      const f = el('span', 'gen-image', undefined, { title: `generated image ${n} of ${r.generatedImages.length}: ${im.path}` });
+      if (im.url) {
+        const img = el('img', 'gen-img', undefined, { alt: `generated image ${n}` });
+        img.src = im.url;
+        f.append(img);
+      } else f.append(el('span', 'missing-image small', `generated image ${n} not found: ${im.path}`));
+      f.append(el('span', 'gen-label', `generated image ${n}/${r.generatedImages.length}`));
+      return f;
+    };
     for (const seg of segmentCompletion(r.completion, r.pred.map((b) => b.span))) {
+      // generated images at their placeholder offsets
+      while (gi < gens.length && gens[gi]!.at! <= offset) {
+        pre.append(genFigure(gens[gi]!, r.generatedImages.indexOf(gens[gi]!) + 1));
+        gi++;
+      }
+      offset += seg.text.length;
       const cls = [seg.part !== 'other' ? `part-${seg.part}` : '', seg.tag ? 'tag' : '', seg.box !== null ? 'mention' : ''].filter(Boolean).join(' ');
       if (!cls) {
         pre.append(document.createTextNode(seg.text));
@@ -565,12 +856,103 @@ class Inspector {
       if (seg.box !== null) {
         const bi = seg.box;
         s.setAttribute('data-box', String(bi));
-        s.addEventListener('mouseenter', () => this.light(bi, true, false));
-        s.addEventListener('mouseleave', () => this.light(bi, false, false));
+        s.addEventListener('mouseenter', () => {
+          s.classList.add('lit');
+          this.canvas?.light('pred', bi);
+        });
+        s.addEventListener('mouseleave', () => {
+          s.classList.remove('lit');
+          this.canvas?.light('pred', null);
+        });
       }
       pre.append(s);
     }
+    while (gi < gens.length) {
+      pre.append(genFigure(gens[gi]!, r.generatedImages.indexOf(gens[gi]!) + 1));
+      gi++;
+    }
+    const rest = r.generatedImages.filter((g) => g.at === null);
+    const gen = this.q('#generated');
+    gen.replaceChildren();
+    this.q('#completion-title').textContent = r.generatedImages.length
+      ? `Completion · ${r.generatedImages.length} generated image${r.generatedImages.length === 1 ? '' : 's'}`
+      : 'Completion';
+    if (rest.length) {
+      gen.append(el('h4', 'section-title', `Generated images without a placeholder in the text (${rest.length})`));
+      rest.forEach((im) => gen.append(genFigure(im, r.generatedImages.indexOf(im) + 1)));
+    }
   }
+
+  // ---------------- actions ----------------
+
+  private async setFrame(frame: string | null): Promise<void> {
+    try {
+      await this.client.request('setFrame', { frame });
+      this.cache.clear();
+      this.showInfo(frame ? `Predicted boxes now read as ${frame} for this run (in this window).` : 'Predicted boxes read in the frames the log implies.');
+      await this.goGroup(this.groupIndex, this.completion);
+    } catch (e) {
+      this.showError(`Could not change the frame: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async exportGroup(format: 'markdown' | 'csv'): Promise<void> {
+    try {
+      const p = await this.client.request('export', { what: 'group', format, groupIndex: this.groupIndex });
+      if (p) this.showInfo(`Saved ${p}`);
+    } catch (e) {
+      this.showError(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async exportList(format: 'markdown' | 'csv'): Promise<void> {
+    const s = this.list?.getState();
+    try {
+      const p = await this.client.request('export', {
+        what: 'list', format,
+        query: { filter: s?.filter ?? '', search: s?.search ?? '', sort: s?.sort ?? null, desc: s?.desc ?? false, offset: 0, limit: 5000 },
+      });
+      if (p) this.showInfo(`Saved ${p}`);
+    } catch (e) {
+      this.showError(`Export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async exportPng(): Promise<void> {
+    if (!this.canvas || !this.group) return;
+    try {
+      const dataUrl = await this.canvas.toPng(0);
+      const r = this.group.rollouts[this.completion];
+      const p = await this.client.request('savePng', { dataUrl, name: `step${this.group.step}-group${this.groupIndex + 1}-completion${(r?.indexInGroup ?? 0)}.png` });
+      if (p) this.showInfo(`Saved ${p}`);
+    } catch (e) {
+      this.showError(`PNG export failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async copyLink(): Promise<void> {
+    try {
+      const link = await this.client.request('copyLink', { groupIndex: this.groupIndex, completion: this.completion });
+      this.showInfo(`Link copied: ${link}`);
+    } catch (e) {
+      this.showError(`Could not copy a link: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+/** Completions of a group in display order: by advantage (highest first), nulls last, then by index. */
+function displayOrder(g: GroupView): number[] {
+  const idx = g.rollouts.map((_, i) => i);
+  const key = (i: number): number => {
+    const a = g.rollouts[i]!.advantage;
+    return a === null || !Number.isFinite(a) ? -Infinity : a;
+  };
+  return idx.sort((a, b) => key(b) - key(a) || g.rollouts[a]!.indexInGroup - g.rollouts[b]!.indexInGroup);
+}
+
+function shortName(name: string): string {
+  const s = name.replace(/^rewards?[/.]/, '').replace(/_?reward$/i, '').replace(/_?func$/i, '');
+  return s.length > 10 ? s.slice(0, 9) + '…' : s || name;
 }
 
 function advClass(a: number | null): string {

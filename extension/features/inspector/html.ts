@@ -3,13 +3,15 @@ import { randomBytes } from 'crypto';
 
 /**
  * The inspector's HTML shell: a strict CSP with a fresh nonce per render, no inline script or
- * style, one esm bundle and one stylesheet from the extension's dist/webview folder.
+ * style, one esm bundle and its stylesheets (uPlot's, the inspector's, the panes') from the extension's dist/webview folder.
  */
 export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
   const nonce = randomBytes(18).toString('base64');
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.css'));
+  const uplotStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'uplot.css'));
+  const panesStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'panes.css'));
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} blob: data:`,
@@ -24,7 +26,9 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${uplotStyle}">
 <link rel="stylesheet" href="${style}">
+<link rel="stylesheet" href="${panesStyle}">
 <title>${esc(title)}</title>
 </head>
 <body>

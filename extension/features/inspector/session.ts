@@ -7,9 +7,19 @@ import { logNotes, contextRows } from '../../core/logNotes';
 import { groupView, issueView, rolloutView, summaryView } from '../../core/inspectorView';
 import { summarizeInWorker } from '../../core/summaryWorker';
 import { checkRollout, type RolloutCheck } from '../../core/rewards/check';
-import { indexCacheDir } from '../config';
+import { imageRoots, indexCacheDir } from '../config';
+import { SampleTable, textFieldValue } from '../../core/table/sampleTable';
+import { metricSeries, overviewView, stepStats } from '../../core/table/overview';
+import { QueryService } from '../../core/table/queryService';
+import { groupToCsv, groupToMarkdown, rowsToCsv, rowsToMarkdown } from '../../core/table/export';
+import { runTextJob } from '../../core/query/textWorker';
+import { runDirOf } from '../../core/runs/discover';
+import type { FrameKind } from '../../core/model';
+import { FRAME_KINDS } from '../../core/geometry/frames';
+import { sampleLinkFor } from '../deepLink';
+import * as fs from 'fs';
 import {
-  isWebviewToHost, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName, type RolloutView,
+  isWebviewToHost, type ExportParams, type FieldInfo, type GroupView, type OverviewView, type QueryParams, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName, type RolloutView,
   type SummaryView, type UpdatePayload, type WebviewToHost,
 } from '../../protocol/inspector';
 import { inspectorHtml } from './html';
@@ -67,7 +77,7 @@ export class InspectorSession implements vscode.Disposable {
       path.dirname(fileUri.fsPath),
     ];
     if (source.target !== fileUri.fsPath) this.roots.push(source.target);
-    this.disposables.push(this.answered, this.initialized, this.updated, this.summarized);
+    this.disposables.push(this.answered, this.initialized, this.updated, this.summarized, this.scanned);
     this.disposables.push({ dispose: () => this.summaryAbort.abort() });
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.applyOptions();
@@ -81,6 +91,7 @@ export class InspectorSession implements vscode.Disposable {
         this.prepareRoots(log);
         this.postUpdate(log);
         void this.startSummary(log);
+        this.startTable(log);
       },
       () => undefined,
     );
@@ -103,12 +114,14 @@ export class InspectorSession implements vscode.Disposable {
       if (reset) {
         // the file was rewritten or truncated: record numbers changed, start over
         this.stepFirstGroup = [];
+        this.growTable(log, true);
         this.prepareRoots(log);
         this.sendInit(log);
         return added;
       }
       if (added > 0) {
         this.prepareRoots(log);
+        this.growTable(log, false);
         this.postUpdate(log);
       }
       return added;
@@ -172,6 +185,140 @@ export class InspectorSession implements vscode.Disposable {
       if (this.summaryAbort.signal.aborted) return;
       post({ state: 'failed', message: errorMessage(e) });
     }
+  }
+
+  // ---------------- the sample table: filters, overview, step statistics ----------------
+
+  /** Tests read these. */
+  table: SampleTable | undefined;
+  private queries: QueryService | undefined;
+  private scanAbort = new AbortController();
+  private scanning: Promise<void> | undefined;
+  private metrics: Promise<Awaited<ReturnType<typeof metricSeries>>> | undefined;
+  private readonly scanned = new vscode.EventEmitter<number>();
+  /** Fires with the scan's progress (1 when every record is read). */
+  readonly onDidScan = this.scanned.event;
+
+  private startTable(log: RolloutLog): void {
+    const table = SampleTable.fromLog(log);
+    this.table = table;
+    this.queries = new QueryService(table, {
+      read: (row) => {
+        const { rollout } = log.read(row);
+        return rollout ? { completion: textFieldValue(rollout, 'text'), prompt: textFieldValue(rollout, 'prompt'), answer: textFieldValue(rollout, 'answer') } : null;
+      },
+      job: (preds, rows, signal) => {
+        const roots = imageRoots();
+        return runTextJob(
+          { target: this.source.target, context: log.context, ...(indexCacheDir() ? { cacheDir: indexCacheDir()! } : {}), ...(roots.length ? { imageRoots: roots } : {}), preds, rows },
+          { workerPath: path.join(this.extensionUri.fsPath, 'dist', 'textWorker.js'), signal, timeoutMs: 120_000 },
+        );
+      },
+    });
+    this.disposables.push({ dispose: () => { this.scanAbort.abort(); this.queries?.cancel(); } });
+    this.runScan(log);
+  }
+
+  private growTable(log: RolloutLog, reset: boolean): void {
+    if (!this.table) return;
+    this.table.grow(log, { reset });
+    this.runScan(log);
+  }
+
+  /** Read every record once in the background (yielding between chunks) for the derived fields. */
+  private runScan(log: RolloutLog): void {
+    const table = this.table;
+    if (!table || this.scanning) return;
+    let last = -1;
+    const post = (progress: number): void => {
+      const fields: FieldInfo[] = table.fieldInfos();
+      this.post({ kind: 'scan', params: { progress, fields } });
+      this.scanned.fire(progress);
+    };
+    this.scanning = table
+      .scan(log, {
+        signal: this.scanAbort.signal,
+        onProgress: (done, total) => {
+          const p = total > 0 ? done / total : 1;
+          if (p >= 1 || p - last >= 0.02) {
+            last = p;
+            if (p < 1) post(p);
+          }
+        },
+      })
+      .then(
+        (r) => {
+          this.scanning = undefined;
+          if (r.complete) post(1);
+          // records appended while scanning
+          if (r.complete && !table.scanComplete) this.runScan(log);
+        },
+        (e: unknown) => {
+          this.scanning = undefined;
+          console.warn('[rollout-lens] scan failed:', errorMessage(e));
+        },
+      );
+  }
+
+  private async overview(log: RolloutLog): Promise<OverviewView> {
+    if (!this.table) throw new Error('the log is still being indexed');
+    if (!this.metrics) {
+      const isFolder = fs.existsSync(this.source.target) && fs.statSync(this.source.target).isDirectory();
+      this.metrics = metricSeries(runDirOf(this.source.target, isFolder));
+    }
+    return overviewView(this.table, log, await this.metrics);
+  }
+
+  /** Frame override for this run in this window: the run context the reader consults on every read. */
+  private setFrame(log: RolloutLog, frame: string | null): void {
+    if (frame !== null && !(FRAME_KINDS as readonly string[]).includes(frame)) throw new Error(`unknown frame ${frame}`);
+    const ctx = log.context as { boxFrame?: { value: FrameKind; source: string; assumed: boolean } } | null;
+    if (!ctx) throw new Error('this log was opened without a run context; set boxFrame in rollout-lens.json next to it');
+    if (frame === null) {
+      if (this.savedFrame === undefined) return;
+      if (this.savedFrame === null) delete ctx.boxFrame;
+      else ctx.boxFrame = this.savedFrame;
+      this.savedFrame = undefined;
+    } else {
+      if (this.savedFrame === undefined) this.savedFrame = ctx.boxFrame ?? null;
+      ctx.boxFrame = { value: frame as FrameKind, source: 'chosen in the inspector', assumed: false };
+    }
+    this.frameOverride = frame;
+  }
+  private savedFrame: { value: FrameKind; source: string; assumed: boolean } | null | undefined;
+  private frameOverride: string | null = null;
+
+  private async exportFile(log: RolloutLog, p: ExportParams): Promise<string | null> {
+    let text: string;
+    let base: string;
+    if (p.what === 'group') {
+      const g = this.group(log, p.groupIndex ?? 0, false);
+      text = p.format === 'csv' ? groupToCsv(g) : groupToMarkdown(g);
+      base = `step${g.step}-group${g.groupIndex + 1}`;
+    } else {
+      if (!this.queries || !this.table) throw new Error('the log is still being indexed');
+      const q: QueryParams = { ...(p.query ?? { filter: '', search: '', sort: null, desc: false }), offset: 0, limit: 1 } as QueryParams;
+      const res = await this.queries.run(q);
+      if (res.error) throw new Error(`the filter has an error: ${res.error.message}`);
+      const all = this.queries.lastRows() ?? new Uint32Array(0);
+      const rows = this.table.sampleRows(all, 0, all.length);
+      const names = this.table.rewardNames();
+      text = p.format === 'csv' ? rowsToCsv(rows, names) : rowsToMarkdown(rows, names);
+      base = 'samples';
+    }
+    const ext = p.format === 'csv' ? 'csv' : 'md';
+    return this.saveAs(`${path.basename(this.source.target).replace(/\.[^.]+$/, '')}-${base}.${ext}`, Buffer.from(text, 'utf8'), p.format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] });
+  }
+
+  /** Ask where to save (never next to the log by default: the user's home / workspace) and write. */
+  private async saveAs(name: string, data: Buffer, filters: Record<string, string[]>): Promise<string | null> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const target = await vscode.window.showSaveDialog({ ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, name) } : {}), filters, saveLabel: 'Export' });
+    if (!target) return null;
+    const logFiles = new Set((await this.log).files);
+    if (logFiles.has(target.fsPath)) throw new Error('refusing to overwrite a log file');
+    await vscode.workspace.fs.writeFile(target, data);
+    return target.fsPath;
   }
 
   /** Show a position in the webview (deep links, the Runs tree's group nodes). */
@@ -268,6 +415,7 @@ export class InspectorSession implements vscode.Disposable {
     };
     this.post({ kind: 'init', params: init });
     if (this.lastSummary) this.post({ kind: 'summary', params: this.lastSummary });
+    if (this.table) this.post({ kind: 'scan', params: { progress: this.table.scanComplete ? 1 : this.table.progress, fields: this.table.fieldInfos() } });
     this.lastInit = init;
     this.initialized.fire(init);
   }
@@ -293,6 +441,57 @@ export class InspectorSession implements vscode.Disposable {
         if (gi === undefined) throw new Error(`no step at index ${si}`);
         return this.group(log, gi);
       }
+      case 'getRecord': {
+        const ri = (params as InspectorMethods['getRecord']['params']).recordIndex;
+        if (ri >= log.recordCount) throw new Error(`record ${ri} is out of range (the log has ${log.recordCount})`);
+        const gi = log.groupOf(ri);
+        const group = this.group(log, gi);
+        const completion = Math.max(0, group.rollouts.findIndex((r) => r.recordIndex === ri));
+        return { group, completion };
+      }
+      case 'getOverview':
+        return this.overview(log);
+      case 'getStepStats': {
+        if (!this.table) throw new Error('the log is still being indexed');
+        return stepStats(this.table, log, (params as InspectorMethods['getStepStats']['params']).step);
+      }
+      case 'getStepByValue': {
+        const step = (params as InspectorMethods['getStepByValue']['params']).step;
+        // the step itself, else the nearest one that has completions
+        let best = -1;
+        let bestD = Infinity;
+        log.groups.forEach((g, gi) => {
+          const d = Math.abs(g.step - step);
+          if (d < bestD) {
+            bestD = d;
+            best = gi;
+          }
+        });
+        if (best < 0) throw new Error('the log has no groups');
+        return this.group(log, best);
+      }
+      case 'query': {
+        if (!this.queries) throw new Error('the log is still being indexed');
+        return this.queries.run(params as QueryParams);
+      }
+      case 'setFrame':
+        this.setFrame(log, (params as InspectorMethods['setFrame']['params']).frame);
+        return null;
+      case 'export':
+        return this.exportFile(log, params as ExportParams);
+      case 'savePng': {
+        const p = params as InspectorMethods['savePng']['params'];
+        const data = Buffer.from(p.dataUrl.slice('data:image/png;base64,'.length), 'base64');
+        const name = p.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120) || 'rollout.png';
+        return this.saveAs(name.endsWith('.png') ? name : `${name}.png`, data, { PNG: ['png'] });
+      }
+      case 'copyLink': {
+        const p = params as InspectorMethods['copyLink']['params'];
+        const link = sampleLinkFor(this.source.target, p.groupIndex, p.completion);
+        if (!link) throw new Error('links can only point at logs inside the workspace');
+        await vscode.env.clipboard.writeText(link);
+        return link;
+      }
       case 'revealLine': {
         const p = params as InspectorMethods['revealLine']['params'];
         const line = p.line;
@@ -310,7 +509,7 @@ export class InspectorSession implements vscode.Disposable {
     }
   }
 
-  private group(log: RolloutLog, groupIndex: number): GroupView {
+  private group(log: RolloutLog, groupIndex: number, announce = true): GroupView {
     const g = log.groups[groupIndex];
     if (!g) throw new Error(`group ${groupIndex} is out of range (the log has ${log.groups.length})`);
     const rollouts: RolloutView[] = [];
@@ -328,7 +527,7 @@ export class InspectorSession implements vscode.Disposable {
         } catch (e) {
           console.warn('[rollout-lens] reward recomputation failed:', errorMessage(e));
         }
-        rollouts.push(rolloutView(ri, rollout, issues, toUrl, check));
+        rollouts.push(rolloutView(ri, rollout, issues, toUrl, check, { context: log.context, format: log.format }));
       }
       else groupIssues.push(...issues);
     }
@@ -337,9 +536,12 @@ export class InspectorSession implements vscode.Disposable {
       { groupIndex, groupCount: log.groups.length, step: g.step, stepIndex, stepCount: log.steps.length, groupId: g.groupId },
       rollouts,
       groupIssues,
+      { recurrences: this.table?.recurrences(groupIndex) ?? [], frameOverride: this.frameOverride },
     );
-    this.lastGroup = view;
-    this.answered.fire(view);
+    if (announce) {
+      this.lastGroup = view;
+      this.answered.fire(view);
+    }
     return view;
   }
 

@@ -178,3 +178,171 @@ describe('Rollout Lens in a real VS Code', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
+
+describe('Runs tree steps and groups, sample links, restored panels', () => {
+  const ws = () => vscode.workspace.workspaceFolders![0]!.uri;
+
+  async function demoLogNode(runName: string, file: string) {
+    const { runs } = await api();
+    const roots = await runs.getChildren();
+    const run = roots.find((n) => n.kind === 'run' && n.run.name === runName);
+    assert.ok(run, `no run ${runName}`);
+    const log = (await runs.getChildren(run)).find((n) => n.kind === 'log' && path.basename(n.log.target) === file);
+    assert.ok(log, `no log ${file} in ${runName}`);
+    return log;
+  }
+
+  it('a log node expands to its steps (counts, mean reward) and a step to its groups', async () => {
+    const { runs } = await api();
+    runs.refresh();
+    const log = await demoLogNode('grpo-demo', 'train.rollouts.jsonl');
+    const logItem = runs.getTreeItem(log);
+    assert.strictEqual(logItem.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    assert.strictEqual(logItem.command?.command, 'rolloutLens.openLogFromTree', 'a click still opens the log');
+    const steps = await runs.getChildren(log);
+    assert.strictEqual(steps.length, 24);
+    const first = runs.getTreeItem(steps[0]!);
+    assert.strictEqual(first.label, 'step 1');
+    assert.match(String(first.description), /^8 groups · 64 completions · mean reward -?\d+\.\d\d$/);
+    assert.strictEqual(first.contextValue, 'rolloutStep');
+    const groups = await runs.getChildren(steps[0]!);
+    assert.strictEqual(groups.length, 8);
+    const g = runs.getTreeItem(groups[0]!);
+    assert.strictEqual(g.label, 's1-p0');
+    assert.match(String(g.description), /^8 · mean (-?\d+\.\d\d|—)( · no signal)?$/);
+    assert.match(String(g.tooltip), /rewards: /);
+    assert.strictEqual(g.contextValue, 'rolloutGroup');
+    assert.strictEqual(g.command?.command, 'rolloutLens.openInInspector');
+    // VLM-R1 debug logs carry no step: their steps are batch ordinals
+    const vlm = await demoLogNode('vlm-r1-demo', 'debug_log.2026-11-21-10-00-00.txt');
+    const vlmSteps = await runs.getChildren(vlm);
+    assert.match(String(runs.getTreeItem(vlmSteps[0]!).label), /^batch \d+$/);
+  });
+
+  it('the newest step of a growing log appears without reopening it', async () => {
+    const fs = await import('fs');
+    const { runs } = await api();
+    const lines = fs.readFileSync(logUri().fsPath, 'utf8').split('\n').filter((l) => l.trim());
+    const recs = lines.map((l) => JSON.parse(l) as { step: number });
+    const stepsInLog = [...new Set(recs.map((r) => r.step))];
+    const pick = (s: number) => lines.filter((_, i) => recs[i]!.step === s).slice(0, 16);
+    const dir = path.join(ws().fsPath, 'grow-demo');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'grow.rollouts.jsonl');
+    const refreshed = waitFor(runs.onDidChangeTreeData, (n) => n === undefined, 10_000, 'the file watcher').catch(() => undefined);
+    fs.writeFileSync(file, pick(stepsInLog[0]!).join('\n') + '\n');
+    await refreshed;
+    runs.refresh();
+    try {
+      const log = await demoLogNode('grow-demo', 'grow.rollouts.jsonl');
+      assert.strictEqual((await runs.getChildren(log)).length, 1);
+      const changed = waitFor(runs.onDidChangeTreeData, (n) => n === log, 10_000, 'the log node to change');
+      fs.appendFileSync(file, pick(stepsInLog[1]!).join('\n') + '\n');
+      assert.strictEqual(await runs.poll(true), 16);
+      await changed;
+      const steps = await runs.getChildren(log);
+      assert.deepStrictEqual(steps.map((n) => runs.getTreeItem(n).label), [`step ${stepsInLog[0]}`, `step ${stepsInLog[1]}`]);
+      assert.match(String(runs.getTreeItem(steps[1]!).description), /^2 groups · 16 completions/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      runs.refresh();
+    }
+  });
+
+  it('openAt opens the inspector at a given group, for the custom editor and for panels', async () => {
+    const { inspector } = await api();
+    const atGroup = async (session: import('../../../extension/features/inspector/session').InspectorSession | undefined, gi: number) => {
+      assert.ok(session, 'openAt gave no session');
+      if (session.lastGroup?.groupIndex !== gi) await waitFor(session.onDidAnswer, (v) => v.groupIndex === gi, 30_000, `group ${gi}`);
+    };
+    const s1 = await inspector.openAt(logUri(), 5, 2);
+    await atGroup(s1, 5);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(tab?.input instanceof vscode.TabInputCustom, 'the custom editor is open');
+    // the same editor again, elsewhere
+    const s1b = await inspector.openAt(logUri(), 40, 0);
+    assert.strictEqual(s1b, s1, 'the open editor is reused');
+    await atGroup(s1b, 40);
+    const trl = vscode.Uri.joinPath(ws(), 'runs', 'trl-demo', 'completions');
+    const s2 = await inspector.openAt(trl, 7, 0);
+    await atGroup(s2, 7);
+    assert.deepStrictEqual(inspector.sessionsFor(trl.fsPath), [s2]);
+    const s3 = await inspector.openAt(trl, 30, 1);
+    assert.strictEqual(s3, s2, 'the open panel is reused');
+    await atGroup(s3, 30);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('the link handler refuses paths outside the workspace', async () => {
+    const fs = await import('fs');
+    const os = await import('os');
+    const { links, sampleLinkFor } = await api();
+    const mk = (query: string) => vscode.Uri.from({ scheme: vscode.env.uriScheme, authority: 'rollout-lens.rollout-lens', path: '/open', query });
+    const refused = (query: string, re: RegExp) => {
+      const r = links.resolve(mk(query));
+      assert.ok(!r.ok && re.test(r.error), `${query}: ${JSON.stringify(r)}`);
+    };
+    refused('path=../outside.rollouts.jsonl&group=0', /"\.\." segment/);
+    refused('path=/etc/passwd&group=0', /not relative/);
+    refused('path=runs&group=-1', /group must be/);
+    // a symlink inside the workspace that leads out of it
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-outside-'));
+    const secret = path.join(outside, 'secret.jsonl');
+    fs.writeFileSync(secret, '{}\n');
+    const link = path.join(ws().fsPath, 'escape-link.jsonl');
+    fs.symlinkSync(secret, link);
+    try {
+      refused('path=escape-link.jsonl&group=0', /outside the workspace/);
+      const r = await links.open(mk('path=escape-link.jsonl&group=0'));
+      assert.ok(!r.ok && !r.cancelled, 'refused without asking');
+      assert.strictEqual(sampleLinkFor(link, 0, 0), null, 'no link to a file that is really outside');
+    } finally {
+      fs.rmSync(link, { force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+    const ok = links.resolve(mk('path=runs%2Fgrpo-demo%2Frollouts%2Ftrain.rollouts.jsonl&group=3&completion=1'));
+    assert.ok(ok.ok && ok.file === logUri().fsPath && ok.link.group === 3 && ok.link.completion === 1, JSON.stringify(ok));
+  });
+
+  it('sampleLinkFor builds a link that round-trips through parseSampleLinkQuery', async () => {
+    const os = await import('os');
+    const { parseSampleLinkQuery } = await import('../../../extension/core/runs/sampleLink');
+    const { sampleLinkFor, links } = await api();
+    const link = sampleLinkFor(logUri().fsPath, 5, 2);
+    assert.ok(link, 'no link for a log in the workspace');
+    const u = vscode.Uri.parse(link);
+    assert.strictEqual(u.scheme, vscode.env.uriScheme);
+    assert.strictEqual(u.authority, 'rollout-lens.rollout-lens');
+    assert.strictEqual(u.path, '/open');
+    assert.deepStrictEqual(parseSampleLinkQuery(u.query), { path: 'runs/grpo-demo/rollouts/train.rollouts.jsonl', group: 5, completion: 2 });
+    const back = links.resolve(u);
+    assert.ok(back.ok && back.file === logUri().fsPath, JSON.stringify(back));
+    const folder = sampleLinkFor(vscode.Uri.joinPath(ws(), 'runs', 'trl-demo', 'completions').fsPath, 0, 0);
+    assert.ok(folder && /path=runs%2Ftrl-demo%2Fcompletions&group=0&completion=0$/.test(folder), String(folder));
+    assert.strictEqual(sampleLinkFor(path.join(os.tmpdir(), 'elsewhere.rollouts.jsonl'), 0, 0), null);
+    const cmds = await vscode.commands.getCommands(true);
+    assert.ok(cmds.includes('rolloutLens.copySampleLink'));
+  });
+
+  it('restores an inspector panel from its saved state, and refuses one outside the workspace', async () => {
+    const { inspector } = await api();
+    const outsidePanel = vscode.window.createWebviewPanel('rolloutLens.inspector', 'restored', vscode.ViewColumn.Active, { enableScripts: true });
+    let disposed = false;
+    outsidePanel.onDidDispose(() => { disposed = true; });
+    await inspector.deserializeWebviewPanel(outsidePanel, { file: '/etc/passwd', groupIndex: 0, completion: 0 });
+    assert.ok(disposed, 'a panel for a file outside the workspace is closed');
+    const swift = vscode.Uri.joinPath(ws(), 'runs', 'ms-swift-demo', 'completions.jsonl').fsPath;
+    const panel = vscode.window.createWebviewPanel('rolloutLens.inspector', 'restored', vscode.ViewColumn.Active, { enableScripts: true });
+    const created = waitFor(inspector.onDidCreateSession, () => true, 30_000, 'a restored session');
+    await inspector.deserializeWebviewPanel(panel, { file: swift, groupIndex: 2, completion: 0, showGt: true, showPred: true });
+    const session = await created;
+    assert.deepStrictEqual(inspector.sessionsFor(swift), [session]);
+    const init = session.lastInit ?? await waitFor(session.onDidInit, () => true, 60_000, 'init');
+    assert.strictEqual(init.file, swift);
+    assert.strictEqual(init.format, 'ms-swift-jsonl');
+    // reopening the same file reveals the restored panel instead of a second one
+    const again = await inspector.openAt(vscode.Uri.file(swift), 1, 0);
+    assert.strictEqual(again, session);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
