@@ -25,12 +25,14 @@ const targets = [
   { ...node, entryPoints: ['extension/demo/generate.ts'], outfile: 'dist/demo.js' },
   // the summary worker thread (extension/core/summaryWorker.ts), loaded from dist/ by the two bundles above
   { ...node, entryPoints: ['extension/core/summaryWorker.ts'], outfile: 'dist/summaryWorker.js' },
+  { ...node, entryPoints: ['extension/core/query/textWorker.ts'], outfile: 'dist/textWorker.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/inspector/main.ts'], outfile: 'dist/webview/inspector.js' },
 ];
 
 function copyMedia() {
   mkdirSync(path.join(root, 'dist/webview'), { recursive: true });
   copyFileSync(path.join(root, 'media/inspector.css'), path.join(root, 'dist/webview/inspector.css'));
+  copyFileSync(path.join(root, 'media/canvas.css'), path.join(root, 'dist/webview/canvas.css'));
   copyFileSync(path.join(root, 'media/panes.css'), path.join(root, 'dist/webview/panes.css'));
   copyFileSync(path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), path.join(root, 'dist/webview/uplot.css'));
 }

@@ -369,6 +369,9 @@ describe('SampleCanvas (Chromium)', function () {
     assert.ok(near(at(118, 152), COLOUR.tp), `TP edge in the export ${at(118, 152)}`);
     assert.ok(near(at(20, 280), [84, 96, 110], 3), 'image pixels at full resolution');
     fs.writeFileSync(path.join(OUT, 'canvas-export.png'), Buffer.from(url.slice(22), 'base64'));
+    await api(h, 'light', 'pred', 0);
+    assert.strictEqual(await api<string>(h, 'toPng', 0), url, 'the export does not carry the highlight');
+    await api(h, 'light', 'pred', null);
 
     await showScene(h, { ...SAMPLE, images: [{ ...SCENE, url: `${IMG_ORIGIN}/cors/scene.png` }] });
     assert.ok((await api<string>(h, 'toPng')).startsWith('data:image/png;base64,'), 'CORS-approved image exports');

@@ -165,8 +165,8 @@ describe('run overview pane (Chromium)', function () {
     assert.strictEqual(await h.page.locator('.ov-step').textContent(), 'step 40');
     // the marker is drawn on the canvas (focusBorder blue) at step 40 on every chart, not on the others' steps
     await h.page.mouse.move(5, 5);
-    const marker = async (key: string, step: number) => {
-      const pos = await stepX(h.page, key, step);
+    const marker = async (key: string, step: number, first = 1) => {
+      const pos = await stepX(h.page, key, step, first);
       const shot = await h.page.screenshot({ clip: { x: Math.round(pos.x) - 2, y: Math.round(pos.over.y) + 2, width: 5, height: Math.round(pos.over.height) - 4 } });
       const img = PNG.decode(shot);
       let hits = 0;
@@ -176,7 +176,7 @@ describe('run overview pane (Chromium)', function () {
       return hits;
     };
     assert.ok((await marker('reward', 40)) > 10, 'marker at step 40 on the reward chart');
-    assert.ok((await marker('loss', 40)) > 10, 'marker at step 40 on the trainer_state chart');
+    assert.ok((await marker('loss', 40, 5)) > 10, 'marker at step 40 on the trainer_state chart (logged every 5 steps from 5)');
     assert.strictEqual(await marker('reward', 20), 0, 'no marker at step 20');
     assert.ok(over.width > 100);
     await h.page.close();
@@ -204,6 +204,11 @@ describe('run overview pane (Chromium)', function () {
     await h.page.evaluate(() => (globalThis as unknown as { __pane: { setStep(s: number): void } }).__pane.setStep(1));
     await h.page.keyboard.press('ArrowLeft');
     assert.strictEqual((await calls(h.page)).filter((k) => k[0] === 'step').length, 3);
+    await h.page.keyboard.press('End');
+    assert.deepStrictEqual((await calls(h.page)).filter((k) => k[0] === 'step').pop(), ['step', 50]);
+    // statistics that arrive for a step already left are not shown
+    await h.page.evaluate(() => (globalThis as unknown as { __pane: { setStats(v: unknown): void } }).__pane.setStats({ step: 12, records: 1, groups: 1, histograms: [], kOfG: null, zeroStd: { 'all-fail': 0, 'all-pass': 0, identical: 0, 'same-reward': 0 } }));
+    assert.strictEqual(await h.page.locator('.ov-stats-title').count(), 0);
     await h.page.close();
   });
 
@@ -231,7 +236,7 @@ describe('run overview pane (Chromium)', function () {
     const zs = await h.page.locator('.ov-zs-row').evaluateAll((es) => es.map((e) => `${e.getAttribute('data-kind')}=${e.querySelector('.ov-zs-count')?.textContent}`));
     assert.deepStrictEqual(zs, ['all-fail=12', 'all-pass=60', 'identical=1', 'same-reward=2']);
     assert.match((await h.page.locator('.ov-zerostd .ov-stat-meta').textContent()) ?? '', /75 of 128 groups \(59 %\)/);
-    assert.strictEqual(await h.page.locator('.ov-stats-title').textContent(), 'Step 40 · 1\u202f024 completions · 128 groups');
+    assert.strictEqual(await h.page.locator('.ov-stats-title').textContent(), 'Step 40 · 1\u00a0024 completions · 128 groups');
     // hover a point for the screenshot: the cursor shows the value
     const { x, y } = await stepX(h.page, 'reward/accuracy', 40);
     await h.page.mouse.move(x, y);

@@ -32,6 +32,7 @@ interface W {
   __queries: QueryParams[];
   __opened: number[];
   __nextDelay: number;
+  __pendingFields: string[];
   __csp: string[];
   __ready?: boolean;
   __list: { getState(): unknown; setState(s: unknown): void; refresh(): void; dispose(): void; focusFilter(): void };
@@ -95,7 +96,7 @@ describe('sample list pane (Chromium)', function () {
     const h = await mount();
     assert.strictEqual(await h.page.locator('.sl-row').first().getAttribute('data-record'), '0');
     assert.strictEqual(await h.page.locator('.sl-row[data-index="0"] .sl-td').first().textContent(), '0');
-    await h.page.locator('.sl-status').filter({ hasText: /1\u202f000\u202f000 of 1\u202f000\u202f000 completions · \d+ ms/ }).waitFor();
+    await h.page.locator('.sl-status').filter({ hasText: /1\u00a0000\u00a0000 of 1\u00a0000\u00a0000 completions · \d+ ms/ }).waitFor();
     const n = await rowCount(h.page);
     assert.ok(n > 10 && n < 200, `${n} row elements`);
     const q = (await queries(h.page))[0]!;
@@ -219,7 +220,13 @@ describe('sample list pane (Chromium)', function () {
     await h.page.waitForFunction(() => (globalThis as unknown as W).__queries.some((q) => q.filter === 'iou < 0.3'), undefined, { timeout: 3000 });
     assert.strictEqual(await h.page.locator('.sl-error').textContent(), '');
     assert.strictEqual(await input.getAttribute('aria-invalid'), null);
-    await h.page.locator('.sl-status').filter({ hasText: /^2\d\d\u202f\d{3} of 1\u202f000\u202f000 completions/ }).waitFor();
+    await h.page.locator('.sl-status').filter({ hasText: /^2\d\d\u00a0\d{3} of 1\u00a0000\u00a0000 completions/ }).waitFor();
+    // an error at the end of the text (a value still being typed) shows only after a pause
+    const n = (await queries(h.page)).length;
+    await input.fill('iou <');
+    assert.strictEqual(await h.page.locator('.sl-error').textContent(), '', 'not while typing');
+    await h.page.locator('.sl-error-pos').filter({ hasText: 'column 6' }).waitFor({ timeout: 2000 });
+    assert.strictEqual((await queries(h.page)).length, n);
     // Enter applies at once
     await input.fill('iou > 0.9');
     await h.page.keyboard.press('Enter');
@@ -228,7 +235,7 @@ describe('sample list pane (Chromium)', function () {
     await h.page.close();
   });
 
-  it('ignores a stale reply when a newer query was sent', async () => {
+  it('ignores a stale reply when a newer query was sent, and says when a field is still being computed', async () => {
     const h = await mount();
     const input = h.page.locator('.sl-filter');
     await h.page.evaluate(() => { (globalThis as unknown as W).__nextDelay = 700; }); // the first filter's reply comes late
@@ -237,8 +244,11 @@ describe('sample list pane (Chromium)', function () {
     await input.fill('iou > 0.5');
     await h.page.keyboard.press('Enter');
     await h.page.waitForTimeout(1000);
-    assert.match((await status(h.page)) ?? '', /^4\d\d\u202f\d{3} of/, 'the count of the newer filter stays');
+    assert.match((await status(h.page)) ?? '', /^4\d\d\u00a0\d{3} of/, 'the count of the newer filter stays');
     assert.ok((await queries(h.page)).some((q) => q.filter === 'iou < 0.1'), 'the older query was sent');
+    // a field the scan has not finished: the status says the results may change
+    await h.page.evaluate(() => { (globalThis as unknown as W).__pendingFields = ['iou']; (globalThis as unknown as W).__list.refresh(); });
+    await h.page.locator('.sl-status.pending').filter({ hasText: 'iou still being computed: results may change' }).waitFor({ timeout: 3000 });
     await h.page.close();
   });
 
@@ -292,13 +302,13 @@ describe('sample list pane (Chromium)', function () {
     // a sorted, filtered, selected list for the screenshot; getState / setState round trip
     await h.page.locator('.sl-filter').fill('iou < 0.5');
     await h.page.keyboard.press('Enter');
-    await h.page.locator('.sl-th[data-col="advantage"] .sl-sort').click();
-    await h.page.locator('.sl-th[data-col="advantage"] .sl-sort').click();
-    await h.page.waitForFunction(() => (globalThis as unknown as W).__queries.some((q) => q.sort === 'advantage' && q.desc));
+    await h.page.locator('.sl-th[data-col="iou"] .sl-sort').click();
+    await h.page.locator('.sl-th[data-col="iou"] .sl-sort').click();
+    await h.page.waitForFunction(() => (globalThis as unknown as W).__queries.some((q) => q.sort === 'iou' && q.desc));
     await h.page.locator('.sl-row[data-index="0"][data-state="ready"]').waitFor();
     await h.page.locator('.sl-row[data-index="3"]').click();
     const state = await h.page.evaluate(() => (globalThis as unknown as W).__list.getState());
-    assert.deepStrictEqual(state, { filter: 'iou < 0.5', search: '', sort: 'advantage', desc: true, selected: 3 });
+    assert.deepStrictEqual(state, { filter: 'iou < 0.5', search: '', sort: 'iou', desc: true, selected: 3 });
     await h.page.mouse.move(600, 400);
     await h.page.locator('.sl-row[data-index="6"]').hover();
     await h.page.screenshot({ path: path.join(OUT, 'sample-list.png') });

@@ -278,7 +278,6 @@ export class SampleCanvas {
   private raf = 0;
   private width = 0;
   private showStart = 0;
-  private showSeq = 0;
   private readonly textWidths = new Map<string, number>();
   private readonly resizeObserver: ResizeObserver;
   private readonly themeObserver: MutationObserver;
@@ -336,7 +335,8 @@ export class SampleCanvas {
       const w = entries[entries.length - 1]?.contentRect.width ?? 0;
       if (w > 0 && Math.abs(w - this.width) >= 0.5) {
         this.width = w;
-        for (const p of this.panes) if (this.layout(p)) this.schedule(p);
+        // drawn at once: resizing cleared the canvas, and a frame later would flash it empty
+        for (const p of this.panes) if (this.layout(p)) this.draw(p);
       }
     });
     this.resizeObserver.observe(this.imagesEl);
@@ -356,7 +356,6 @@ export class SampleCanvas {
   show(s: CanvasSample, o: CanvasOptions): void {
     if (this.disposed) return;
     this.showStart = performance.now();
-    this.showSeq++;
     this.sample = s;
     this.showGt = o.showGt;
     this.showPred = o.showPred;
@@ -364,7 +363,11 @@ export class SampleCanvas {
     this.range.value = String(this.threshold);
     this.rangeValue.textContent = this.threshold.toFixed(2);
     this.lit = null;
-    this.hover = null;
+    this.hover = null; // the boxes changed: nothing is hovered until the pointer moves
+    for (const p of this.panes) {
+      p.canvas.removeAttribute('title');
+      p.canvas.classList.remove('rlc-over-box');
+    }
     if (this.width <= 0) this.width = this.imagesEl.clientWidth;
 
     const views = s.images.length ? s.images : s.gt.length + s.pred.length ? [{ path: '(no image in this prompt)', url: null, width: null, height: null, orientation: null }] : [];
@@ -453,7 +456,7 @@ export class SampleCanvas {
     const s = nw / p.W;
     const big = Math.max(nw, nh);
     const font = clamp(Math.round(big / 70), 12, 64);
-    this.paint(ctx, p, loaded ?? null, { s, ox: 0, oy: 0, font, line: Math.max(2, Math.round(big / 400)), w: nw, h: nh }, nh / p.H);
+    this.paint(ctx, p, loaded ?? null, { s, ox: 0, oy: 0, font, line: Math.max(2, Math.round(big / 400)), w: nw, h: nh }, nh / p.H, false);
     try {
       return c.toDataURL('image/png');
     } catch {
@@ -582,7 +585,6 @@ export class SampleCanvas {
     }
     p.loaded = undefined;
     this.caption(p);
-    const seq = this.showSeq;
     void loadImage(url).then((l) => {
       if (this.disposed || p.view.url !== url || p.loaded !== undefined) return;
       p.loaded = l;
@@ -590,7 +592,7 @@ export class SampleCanvas {
       this.caption(p);
       this.layout(p);
       this.draw(p);
-      if (seq === this.showSeq && this.panes.every((q) => q.loaded !== undefined)) this.lastRenderMs = performance.now() - this.showStart;
+      if (this.panes.every((q) => q.loaded !== undefined)) this.lastRenderMs = performance.now() - this.showStart;
     });
   }
 
@@ -695,12 +697,16 @@ export class SampleCanvas {
     ctx.clearRect(0, 0, p.canvas.width, p.canvas.height);
     ctx.setTransform(p.dpr, 0, 0, p.dpr, 0, 0);
     const s = this.fit(p) * p.zoom;
-    this.paint(ctx, p, p.loaded ?? null, { s, ox: p.panX, oy: p.panY, font: 11, line: 2, w: p.cssW, h: p.cssH }, s);
+    this.paint(ctx, p, p.loaded ?? null, { s, ox: p.panX, oy: p.panY, font: 11, line: 2, w: p.cssW, h: p.cssH }, s, true);
     if (p.loaded !== undefined) p.complete = true;
   }
 
-  /** The image (or a placeholder) and the visible boxes with their labels, through mapping `m`. */
-  private paint(ctx: CanvasRenderingContext2D, p: Pane, loaded: Loaded | null, m: Mapping, sy: number): void {
+  /**
+   * The image (or a placeholder) and the visible boxes with their labels, through mapping `m` (`sy`: the
+   * vertical scale, which differs from m.s only in an export whose file size disagrees with the logged one).
+   * `highlights`: draw the lit and hovered boxes highlighted (not in an export).
+   */
+  private paint(ctx: CanvasRenderingContext2D, p: Pane, loaded: Loaded | null, m: Mapping, sy: number, highlights: boolean): void {
     const { s, ox, oy } = m;
     const iw = p.W * s;
     const ih = p.H * sy;
@@ -720,7 +726,7 @@ export class SampleCanvas {
     type Item = { set: CanvasBoxSet; i: number; b: BoxView; status: Status; r: Rect; hi: boolean };
     const items: Item[] = [];
     const isHi = (set: CanvasBoxSet, i: number) =>
-      (this.lit !== null && this.lit.set === set && this.lit.index === i) || (this.hover !== null && this.hover.set === set && this.hover.index === i);
+      highlights && ((this.lit !== null && this.lit.set === set && this.lit.index === i) || (this.hover !== null && this.hover.set === set && this.hover.index === i));
     if (this.showGt) {
       for (const j of p.gt) {
         const r = rectOf(sample.gt[j]!);
@@ -899,14 +905,14 @@ export class SampleCanvas {
     for (const j of p.gt) {
       const b = s.gt[j]!;
       const st = this.gtStatus[j]!;
-      items.push(el('li', undefined, `ground truth ${j + 1}${b.label ? ` "${b.label}"` : ''} at ${coords(b)}: ${st === 'gt' ? `matched, IoU ${(this.gtIou[j] ?? 0).toFixed(2)}` : STATUS_WORDS[st]}`));
+      items.push(el('li', 'rlc-item', `ground truth ${j + 1}${b.label ? ` "${b.label}"` : ''} at ${coords(b)}: ${st === 'gt' ? `matched, IoU ${(this.gtIou[j] ?? 0).toFixed(2)}` : STATUS_WORDS[st]}`, { 'data-set': 'gt', 'data-index': String(j), 'data-status': st }));
     }
     for (const i of p.pred) {
       const b = s.pred[i]!;
       const st = this.predStatus[i]!;
       const where = b.part === 'think' ? 'in the reasoning' : b.part === 'answer' ? 'in the answer' : 'outside answer and reasoning';
       const flags = b.flags && b.flags.length ? `, warning: ${b.flags.join(', ')}` : '';
-      items.push(el('li', undefined, `predicted ${i + 1}${b.label ? ` "${b.label}"` : ''} ${where} at ${coords(b)}: ${STATUS_WORDS[st]}, IoU ${(this.predIou[i] ?? 0).toFixed(2)}${flags}`));
+      items.push(el('li', 'rlc-item', `predicted ${i + 1}${b.label ? ` "${b.label}"` : ''} ${where} at ${coords(b)}: ${STATUS_WORDS[st]}, IoU ${(this.predIou[i] ?? 0).toFixed(2)}${flags}`, { 'data-set': 'pred', 'data-index': String(i), 'data-status': st, 'data-part': b.part ?? 'other' }));
     }
     p.srList.replaceChildren(...items);
   }
@@ -931,10 +937,13 @@ export class SampleCanvas {
     cv.addEventListener(
       'wheel',
       (e) => {
-        e.preventDefault();
         const unit = e.deltaMode === 1 ? 40 : e.deltaMode === 2 ? 400 : 1;
+        const factor = Math.exp(-e.deltaY * unit * 0.002);
+        // at the fitted size, a zoom-out gesture scrolls the page (the pane stays scrollable over images)
+        if (factor < 1 && p.zoom <= ZOOM_MIN) return;
+        e.preventDefault();
         const [x, y] = local(e);
-        this.zoomAt(p, x, y, Math.exp(-e.deltaY * unit * 0.002));
+        this.zoomAt(p, x, y, factor);
       },
       { passive: false },
     );

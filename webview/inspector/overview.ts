@@ -43,7 +43,7 @@ function fmtTick(v: number): string {
 }
 
 function fmtCount(n: number): string {
-  return n.toLocaleString('en-US').replace(/,/g, '\u202f');
+  return n.toLocaleString('en-US').replace(/,/g, '\u00a0');
 }
 
 const PALETTE: Array<[string, string]> = [
@@ -147,7 +147,7 @@ export class OverviewPane {
     this.root = el('div', 'ov', undefined, {
       tabindex: '0',
       role: 'region',
-      'aria-label': 'Run overview: one curve per series; ← and → move between steps',
+      'aria-label': 'Run overview: one curve per series; ← and → move between steps, Home and End to the first and last',
     });
     this.head = el('div', 'ov-head');
     this.stepLabel = el('span', 'ov-step', 'no step selected', { 'aria-live': 'polite' });
@@ -206,6 +206,8 @@ export class OverviewPane {
   }
 
   setStats(s: StepStatsView | null): void {
+    // a late reply for a step the user has already left
+    if (s && this.step !== null && s.step !== this.step) return;
     this.statsShown = s;
     if (s) this.requested = s.step;
     this.stats.replaceChildren();
@@ -434,13 +436,15 @@ export class OverviewPane {
 
   private key(e: KeyboardEvent): void {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return;
     if (this.steps.length === 0) return;
     e.preventDefault();
     e.stopPropagation();
     const cur = this.step;
     let next: number | undefined;
-    if (cur === null) next = e.key === 'ArrowRight' ? this.steps[0] : this.steps[this.steps.length - 1];
+    if (e.key === 'Home') next = this.steps[0];
+    else if (e.key === 'End') next = this.steps[this.steps.length - 1];
+    else if (cur === null) next = e.key === 'ArrowRight' ? this.steps[0] : this.steps[this.steps.length - 1];
     else if (e.key === 'ArrowRight') next = this.steps[lowerBound(this.steps, cur + 1e-9)];
     else next = this.steps[lowerBound(this.steps, cur) - 1];
     if (next === undefined || next === cur) return;

@@ -62,7 +62,7 @@ export function fmtSigned(v: number | null | undefined): string {
 
 export function fmtInt(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
-  return Math.round(v).toLocaleString('en-US').replace(/,/g, '\u202f');
+  return Math.round(v).toLocaleString('en-US').replace(/,/g, '\u00a0');
 }
 
 function advClass(a: number | null): string {
@@ -370,7 +370,7 @@ export class SampleList {
       { id: 'index', label: '#', title: 'Position of the completion in its group (0-based)', sort: this.fieldName(['index', 'indexInGroup', 'completion']), width: 34, align: 'right', cell: (r) => ({ text: String(r.indexInGroup) }) },
       { id: 'reward', label: 'reward', title: 'Total reward', sort: this.fieldName(['reward']), width: 64, align: 'right', cell: (r) => f(r.reward) },
       {
-        id: 'advantage', label: 'advantage', title: 'Advantage', sort: this.fieldName(['advantage', 'adv']), width: 78, align: 'right',
+        id: 'advantage', label: 'advantage', title: 'Advantage', sort: this.fieldName(['advantage', 'adv']), width: 90, align: 'right',
         cell: (r) => ({ text: fmtSigned(r.advantage), cls: advClass(r.advantage) }),
       },
     ];
@@ -389,7 +389,7 @@ export class SampleList {
       { id: 'iou', label: 'IoU', title: 'Best IoU of the predicted boxes with the ground truth', sort: this.fieldName(['iou']), width: 54, align: 'right', cell: (r) => f(r.iou) },
       { id: 'length', label: 'length', title: 'Completion length', sort: this.fieldName(['length', 'len']), width: 62, align: 'right', cell: (r) => ({ text: fmtInt(r.length) }) },
       {
-        id: 'verdict', label: 'verdict', title: 'Judge verdict', sort: this.fieldName(['verdict']), width: 100, align: 'left',
+        id: 'verdict', label: 'verdict', title: 'Judge verdict', sort: this.fieldName(['verdict']), width: 112, align: 'left',
         cell: (r) => ({ text: r.verdict ?? '—', cls: r.verdict ? `verdict-${r.verdict.replace(/[^a-z-]/gi, '')}` : 'null' }),
       },
       {
@@ -732,6 +732,7 @@ export class SampleList {
       case 'End': next = this.count - 1; break;
       case 'Enter':
         e.preventDefault();
+        e.stopPropagation();
         this.openSelected();
         return;
       case '/':
@@ -829,7 +830,13 @@ export class SampleList {
     const text = this.filterInput.value;
     const r = this.check(text);
     if (!r.ok) {
-      this.showError(r.message, r.at, r.length, text);
+      // "expected a value after '<', found the end" while the user is still typing it: say so after a pause
+      if (live && r.at >= text.trimEnd().length) {
+        this.clearError();
+        this.liveTimer = setTimeout(() => this.showError(r.message, r.at, r.length, text), LIVE_MS);
+      } else {
+        this.showError(r.message, r.at, r.length, text);
+      }
       return;
     }
     this.clearError();

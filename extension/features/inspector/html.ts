@@ -10,6 +10,7 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.js'));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.css'));
+  const canvasStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'canvas.css'));
   const uplotStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'uplot.css'));
   const panesStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'panes.css'));
   const csp = [
@@ -28,6 +29,7 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${uplotStyle}">
 <link rel="stylesheet" href="${style}">
+<link rel="stylesheet" href="${canvasStyle}">
 <link rel="stylesheet" href="${panesStyle}">
 <title>${esc(title)}</title>
 </head>

@@ -2,25 +2,16 @@ import * as vscode from 'vscode';
 import * as path from 'path';
 import type { RolloutLog } from '../../core/formats/log';
 import { FORMAT_LABELS } from '../../core/formats/log';
-import type { LogIssue } from '../../core/model';
 import { logNotes, contextRows } from '../../core/logNotes';
-import { groupView, issueView, rolloutView, summaryView } from '../../core/inspectorView';
+import { issueView, summaryView } from '../../core/inspectorView';
 import { summarizeInWorker } from '../../core/summaryWorker';
-import { checkRollout, type RolloutCheck } from '../../core/rewards/check';
-import { imageRoots, indexCacheDir } from '../config';
-import { SampleTable, textFieldValue } from '../../core/table/sampleTable';
-import { metricSeries, overviewView, stepStats } from '../../core/table/overview';
-import { QueryService } from '../../core/table/queryService';
-import { groupToCsv, groupToMarkdown, rowsToCsv, rowsToMarkdown } from '../../core/table/export';
+import { InspectorBackend } from '../../core/inspectorBackend';
 import { runTextJob } from '../../core/query/textWorker';
-import { runDirOf } from '../../core/runs/discover';
-import type { FrameKind } from '../../core/model';
-import { FRAME_KINDS } from '../../core/geometry/frames';
+import { imageRoots, indexCacheDir } from '../config';
 import { sampleLinkFor } from '../deepLink';
-import * as fs from 'fs';
 import {
-  isWebviewToHost, type ExportParams, type FieldInfo, type GroupView, type OverviewView, type QueryParams, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName, type RolloutView,
-  type SummaryView, type UpdatePayload, type WebviewToHost,
+  isWebviewToHost, type ExportParams, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName,
+  type QueryParams, type SummaryView, type UpdatePayload, type WebviewToHost,
 } from '../../protocol/inspector';
 import { inspectorHtml } from './html';
 
@@ -55,7 +46,6 @@ export function isUnder(p: string, roots: readonly string[]): boolean {
 export class InspectorSession implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private roots: string[];
-  private stepFirstGroup: number[] = [];
   private readyCount = 0;
   /** Tests and the status bar read these. */
   lastGroup: GroupView | undefined;
@@ -79,6 +69,7 @@ export class InspectorSession implements vscode.Disposable {
     if (source.target !== fileUri.fsPath) this.roots.push(source.target);
     this.disposables.push(this.answered, this.initialized, this.updated, this.summarized, this.scanned);
     this.disposables.push({ dispose: () => this.summaryAbort.abort() });
+    this.disposables.push({ dispose: () => { this.scanAbort.abort(); this.backend?.cancel(); } });
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.applyOptions();
     panel.webview.html = inspectorHtml(panel.webview, extensionUri, path.basename(fileUri.fsPath));
@@ -91,7 +82,7 @@ export class InspectorSession implements vscode.Disposable {
         this.prepareRoots(log);
         this.postUpdate(log);
         void this.startSummary(log);
-        this.startTable(log);
+        this.runScan(log);
       },
       () => undefined,
     );
@@ -113,15 +104,15 @@ export class InspectorSession implements vscode.Disposable {
       const { added, reset } = await log.refresh();
       if (reset) {
         // the file was rewritten or truncated: record numbers changed, start over
-        this.stepFirstGroup = [];
-        this.growTable(log, true);
+        this.backendFor(log).grow(true);
         this.prepareRoots(log);
         this.sendInit(log);
         return added;
       }
       if (added > 0) {
         this.prepareRoots(log);
-        this.growTable(log, false);
+        this.backendFor(log).grow(false);
+        this.runScan(log);
         this.postUpdate(log);
       }
       return added;
@@ -187,127 +178,45 @@ export class InspectorSession implements vscode.Disposable {
     }
   }
 
-  // ---------------- the sample table: filters, overview, step statistics ----------------
+  // ---------------- the backend: groups, overview, statistics, queries ----------------
 
-  /** Tests read these. */
-  table: SampleTable | undefined;
-  private queries: QueryService | undefined;
+  /** Tests read it. */
+  backend: InspectorBackend | undefined;
   private scanAbort = new AbortController();
-  private scanning: Promise<void> | undefined;
-  private metrics: Promise<Awaited<ReturnType<typeof metricSeries>>> | undefined;
   private readonly scanned = new vscode.EventEmitter<number>();
   /** Fires with the scan's progress (1 when every record is read). */
   readonly onDidScan = this.scanned.event;
+  lastScan = 0;
 
-  private startTable(log: RolloutLog): void {
-    const table = SampleTable.fromLog(log);
-    this.table = table;
-    this.queries = new QueryService(table, {
-      read: (row) => {
-        const { rollout } = log.read(row);
-        return rollout ? { completion: textFieldValue(rollout, 'text'), prompt: textFieldValue(rollout, 'prompt'), answer: textFieldValue(rollout, 'answer') } : null;
-      },
-      job: (preds, rows, signal) => {
+  private backendFor(log: RolloutLog): InspectorBackend {
+    if (this.backend && this.backend.log === log) return this.backend;
+    const backend = new InspectorBackend(log, {
+      target: this.source.target,
+      toUrl: (p) => (isUnder(p, this.roots) ? this.panel.webview.asWebviewUri(vscode.Uri.file(p)).toString() : null),
+      onImageDirs: (dirs) => this.widenRoots(dirs),
+      textJob: (preds, rows, signal) => {
         const roots = imageRoots();
+        const cacheDir = indexCacheDir();
         return runTextJob(
-          { target: this.source.target, context: log.context, ...(indexCacheDir() ? { cacheDir: indexCacheDir()! } : {}), ...(roots.length ? { imageRoots: roots } : {}), preds, rows },
+          { target: this.source.target, context: log.context, ...(cacheDir ? { cacheDir } : {}), ...(roots.length ? { imageRoots: roots } : {}), preds, rows },
           { workerPath: path.join(this.extensionUri.fsPath, 'dist', 'textWorker.js'), signal, timeoutMs: 120_000 },
         );
       },
     });
-    this.disposables.push({ dispose: () => { this.scanAbort.abort(); this.queries?.cancel(); } });
-    this.runScan(log);
+    this.backend = backend;
+    return backend;
   }
 
-  private growTable(log: RolloutLog, reset: boolean): void {
-    if (!this.table) return;
-    this.table.grow(log, { reset });
-    this.runScan(log);
-  }
-
-  /** Read every record once in the background (yielding between chunks) for the derived fields. */
+  /** Read every record once in the background for the derived fields (IoU, length, truncation …). */
   private runScan(log: RolloutLog): void {
-    const table = this.table;
-    if (!table || this.scanning) return;
-    let last = -1;
-    const post = (progress: number): void => {
-      const fields: FieldInfo[] = table.fieldInfos();
-      this.post({ kind: 'scan', params: { progress, fields } });
-      this.scanned.fire(progress);
-    };
-    this.scanning = table
-      .scan(log, {
-        signal: this.scanAbort.signal,
-        onProgress: (done, total) => {
-          const p = total > 0 ? done / total : 1;
-          if (p >= 1 || p - last >= 0.02) {
-            last = p;
-            if (p < 1) post(p);
-          }
-        },
+    const backend = this.backendFor(log);
+    void backend
+      .scan(this.scanAbort.signal, (progress) => {
+        this.lastScan = progress;
+        this.post({ kind: 'scan', params: { progress, fields: backend.table.fieldInfos() } });
+        this.scanned.fire(progress);
       })
-      .then(
-        (r) => {
-          this.scanning = undefined;
-          if (r.complete) post(1);
-          // records appended while scanning
-          if (r.complete && !table.scanComplete) this.runScan(log);
-        },
-        (e: unknown) => {
-          this.scanning = undefined;
-          console.warn('[rollout-lens] scan failed:', errorMessage(e));
-        },
-      );
-  }
-
-  private async overview(log: RolloutLog): Promise<OverviewView> {
-    if (!this.table) throw new Error('the log is still being indexed');
-    if (!this.metrics) {
-      const isFolder = fs.existsSync(this.source.target) && fs.statSync(this.source.target).isDirectory();
-      this.metrics = metricSeries(runDirOf(this.source.target, isFolder));
-    }
-    return overviewView(this.table, log, await this.metrics);
-  }
-
-  /** Frame override for this run in this window: the run context the reader consults on every read. */
-  private setFrame(log: RolloutLog, frame: string | null): void {
-    if (frame !== null && !(FRAME_KINDS as readonly string[]).includes(frame)) throw new Error(`unknown frame ${frame}`);
-    const ctx = log.context as { boxFrame?: { value: FrameKind; source: string; assumed: boolean } } | null;
-    if (!ctx) throw new Error('this log was opened without a run context; set boxFrame in rollout-lens.json next to it');
-    if (frame === null) {
-      if (this.savedFrame === undefined) return;
-      if (this.savedFrame === null) delete ctx.boxFrame;
-      else ctx.boxFrame = this.savedFrame;
-      this.savedFrame = undefined;
-    } else {
-      if (this.savedFrame === undefined) this.savedFrame = ctx.boxFrame ?? null;
-      ctx.boxFrame = { value: frame as FrameKind, source: 'chosen in the inspector', assumed: false };
-    }
-    this.frameOverride = frame;
-  }
-  private savedFrame: { value: FrameKind; source: string; assumed: boolean } | null | undefined;
-  private frameOverride: string | null = null;
-
-  private async exportFile(log: RolloutLog, p: ExportParams): Promise<string | null> {
-    let text: string;
-    let base: string;
-    if (p.what === 'group') {
-      const g = this.group(log, p.groupIndex ?? 0, false);
-      text = p.format === 'csv' ? groupToCsv(g) : groupToMarkdown(g);
-      base = `step${g.step}-group${g.groupIndex + 1}`;
-    } else {
-      if (!this.queries || !this.table) throw new Error('the log is still being indexed');
-      const q: QueryParams = { ...(p.query ?? { filter: '', search: '', sort: null, desc: false }), offset: 0, limit: 1 } as QueryParams;
-      const res = await this.queries.run(q);
-      if (res.error) throw new Error(`the filter has an error: ${res.error.message}`);
-      const all = this.queries.lastRows() ?? new Uint32Array(0);
-      const rows = this.table.sampleRows(all, 0, all.length);
-      const names = this.table.rewardNames();
-      text = p.format === 'csv' ? rowsToCsv(rows, names) : rowsToMarkdown(rows, names);
-      base = 'samples';
-    }
-    const ext = p.format === 'csv' ? 'csv' : 'md';
-    return this.saveAs(`${path.basename(this.source.target).replace(/\.[^.]+$/, '')}-${base}.${ext}`, Buffer.from(text, 'utf8'), p.format === 'csv' ? { CSV: ['csv'] } : { Markdown: ['md'] });
+      .catch((e: unknown) => console.warn('[rollout-lens] scan failed:', errorMessage(e)));
   }
 
   /** Ask where to save (never next to the log by default: the user's home / workspace) and write. */
@@ -352,12 +261,6 @@ export class InspectorSession implements vscode.Disposable {
 
   /** Before the first page: the image folders of a sample of groups spread over the log. */
   private prepareRoots(log: RolloutLog): void {
-    this.stepFirstGroup = [];
-    const stepIndex = new Map(log.steps.map((s, i) => [s, i]));
-    log.groups.forEach((g, gi) => {
-      const si = stepIndex.get(g.step);
-      if (si !== undefined && this.stepFirstGroup[si] === undefined) this.stepFirstGroup[si] = gi;
-    });
     const dirs = new Set<string>();
     const sample = Math.min(log.groups.length, 32);
     for (let k = 0; k < sample; k++) {
@@ -415,7 +318,7 @@ export class InspectorSession implements vscode.Disposable {
     };
     this.post({ kind: 'init', params: init });
     if (this.lastSummary) this.post({ kind: 'summary', params: this.lastSummary });
-    if (this.table) this.post({ kind: 'scan', params: { progress: this.table.scanComplete ? 1 : this.table.progress, fields: this.table.fieldInfos() } });
+    if (this.backend) this.post({ kind: 'scan', params: { progress: this.backend.table.scanComplete ? 1 : this.lastScan, fields: this.backend.table.fieldInfos() } });
     this.lastInit = init;
     this.initialized.fire(init);
   }
@@ -431,54 +334,33 @@ export class InspectorSession implements vscode.Disposable {
 
   private async handle(method: MethodName, params: unknown): Promise<unknown> {
     const log = await this.log;
+    const backend = this.backendFor(log);
     switch (method) {
       case 'getGroup':
-        return this.group(log, (params as InspectorMethods['getGroup']['params']).groupIndex);
-      case 'getStepGroup': {
-        if (this.stepFirstGroup.length !== log.steps.length) this.prepareRoots(log);
-        const si = (params as InspectorMethods['getStepGroup']['params']).stepIndex;
-        const gi = this.stepFirstGroup[si];
-        if (gi === undefined) throw new Error(`no step at index ${si}`);
-        return this.group(log, gi);
-      }
+        return this.announce(backend.group((params as InspectorMethods['getGroup']['params']).groupIndex));
+      case 'getStepGroup':
+        return this.announce(backend.group(backend.stepGroupIndex((params as InspectorMethods['getStepGroup']['params']).stepIndex)));
+      case 'getStepByValue':
+        return this.announce(backend.group(backend.groupIndexOfStep((params as InspectorMethods['getStepByValue']['params']).step)));
       case 'getRecord': {
-        const ri = (params as InspectorMethods['getRecord']['params']).recordIndex;
-        if (ri >= log.recordCount) throw new Error(`record ${ri} is out of range (the log has ${log.recordCount})`);
-        const gi = log.groupOf(ri);
-        const group = this.group(log, gi);
-        const completion = Math.max(0, group.rollouts.findIndex((r) => r.recordIndex === ri));
-        return { group, completion };
+        const r = backend.record((params as InspectorMethods['getRecord']['params']).recordIndex);
+        this.announce(r.group);
+        return r;
       }
       case 'getOverview':
-        return this.overview(log);
-      case 'getStepStats': {
-        if (!this.table) throw new Error('the log is still being indexed');
-        return stepStats(this.table, log, (params as InspectorMethods['getStepStats']['params']).step);
-      }
-      case 'getStepByValue': {
-        const step = (params as InspectorMethods['getStepByValue']['params']).step;
-        // the step itself, else the nearest one that has completions
-        let best = -1;
-        let bestD = Infinity;
-        log.groups.forEach((g, gi) => {
-          const d = Math.abs(g.step - step);
-          if (d < bestD) {
-            bestD = d;
-            best = gi;
-          }
-        });
-        if (best < 0) throw new Error('the log has no groups');
-        return this.group(log, best);
-      }
-      case 'query': {
-        if (!this.queries) throw new Error('the log is still being indexed');
-        return this.queries.run(params as QueryParams);
-      }
+        return backend.overview();
+      case 'getStepStats':
+        return backend.stepStats((params as InspectorMethods['getStepStats']['params']).step);
+      case 'query':
+        return backend.query(params as QueryParams);
       case 'setFrame':
-        this.setFrame(log, (params as InspectorMethods['setFrame']['params']).frame);
+        backend.setFrame((params as InspectorMethods['setFrame']['params']).frame);
         return null;
-      case 'export':
-        return this.exportFile(log, params as ExportParams);
+      case 'export': {
+        const { text, name } = await backend.exportText(params as ExportParams);
+        const csv = (params as ExportParams).format === 'csv';
+        return this.saveAs(name, Buffer.from(text, 'utf8'), csv ? { CSV: ['csv'] } : { Markdown: ['md'] });
+      }
       case 'savePng': {
         const p = params as InspectorMethods['savePng']['params'];
         const data = Buffer.from(p.dataUrl.slice('data:image/png;base64,'.length), 'base64');
@@ -509,39 +391,10 @@ export class InspectorSession implements vscode.Disposable {
     }
   }
 
-  private group(log: RolloutLog, groupIndex: number, announce = true): GroupView {
-    const g = log.groups[groupIndex];
-    if (!g) throw new Error(`group ${groupIndex} is out of range (the log has ${log.groups.length})`);
-    const rollouts: RolloutView[] = [];
-    const groupIssues: LogIssue[] = [];
-    const dirs = new Set<string>();
-    const reads = g.records.map((ri) => ({ ri, ...log.read(ri) }));
-    for (const { rollout } of reads) for (const im of rollout?.prompt.images ?? []) if (im.resolved) dirs.add(path.dirname(im.resolved));
-    this.widenRoots(dirs);
-    const toUrl = (p: string) => (isUnder(p, this.roots) ? this.panel.webview.asWebviewUri(vscode.Uri.file(p)).toString() : null);
-    for (const { ri, rollout, issues } of reads) {
-      if (rollout) {
-        let check: RolloutCheck | undefined;
-        try {
-          check = checkRollout(rollout, log.context, log.format);
-        } catch (e) {
-          console.warn('[rollout-lens] reward recomputation failed:', errorMessage(e));
-        }
-        rollouts.push(rolloutView(ri, rollout, issues, toUrl, check, { context: log.context, format: log.format }));
-      }
-      else groupIssues.push(...issues);
-    }
-    const stepIndex = log.steps.indexOf(g.step);
-    const view = groupView(
-      { groupIndex, groupCount: log.groups.length, step: g.step, stepIndex, stepCount: log.steps.length, groupId: g.groupId },
-      rollouts,
-      groupIssues,
-      { recurrences: this.table?.recurrences(groupIndex) ?? [], frameOverride: this.frameOverride },
-    );
-    if (announce) {
-      this.lastGroup = view;
-      this.answered.fire(view);
-    }
+  /** The group the webview is about to show (tests and the status bar read it). */
+  private announce(view: GroupView): GroupView {
+    this.lastGroup = view;
+    this.answered.fire(view);
     return view;
   }
 

@@ -102,6 +102,8 @@ const queries = [];
 const opened = [];
 window.__queries = queries;
 window.__opened = opened;
+/** Fields the fake background scan is still computing (reported when a filter uses them). */
+window.__pendingFields = [];
 /** Milliseconds the next query waits before answering (then back to 2). */
 window.__nextDelay = 2;
 
@@ -116,7 +118,8 @@ async function query(p) {
   for (let k = p.offset; k < Math.min(matched, p.offset + p.limit); k++) out.push(row(rows ? rows[k] : k));
   const elapsedMs = performance.now() - t0;
   await new Promise((r) => setTimeout(r, delay));
-  return { total: N, matched, offset: p.offset, rows: out, error: null, elapsedMs, pendingFields: [], fields: FIELDS };
+  const pendingFields = (window.__pendingFields ?? []).filter((f) => p.filter.includes(f));
+  return { total: N, matched, offset: p.offset, rows: out, error: null, elapsedMs, pendingFields, fields: FIELDS };
 }
 
 const list = new SampleList(document.getElementById('app'), { query, open: (ri) => opened.push(ri) });
