@@ -15,7 +15,17 @@ import { QueryService, type TextMatcher } from './table/queryService';
 import { groupToCsv, groupToMarkdown, rowsToCsv, rowsToMarkdown } from './table/export';
 import { FRAME_KINDS } from './geometry/frames';
 import { runDirOf } from './runs/discover';
-import type { ExportParams, GroupView, OverviewView, QueryParams, QueryResult, RolloutView, StepStatsView } from '../protocol/inspector';
+import type {
+  ExportParams, GroupView, InspectorMethods, MethodName, OverviewView, QueryParams, QueryResult, RolloutView, StepStatsView,
+} from '../protocol/inspector';
+
+/** The requests the backend answers alone; the others (export, savePng, copyLink, revealLine) need the editor. */
+export const BACKEND_METHODS = ['getGroup', 'getStepGroup', 'getStepByValue', 'getRecord', 'getOverview', 'getStepStats', 'query', 'setFrame'] as const;
+export type BackendMethod = (typeof BACKEND_METHODS)[number];
+
+export function isBackendMethod(m: MethodName): m is BackendMethod {
+  return (BACKEND_METHODS as readonly string[]).includes(m);
+}
 
 export interface BackendOptions {
   /** What was opened (file or folder): names exports, finds the run folder's metric files. */
@@ -87,6 +97,33 @@ export class InspectorBackend {
 
   cancel(): void {
     this.queries.cancel();
+  }
+
+  /** Answer one webview request (params already checked at the boundary). */
+  async answer<M extends BackendMethod>(method: M, params: InspectorMethods[M]['params']): Promise<InspectorMethods[M]['result']> {
+    type R = InspectorMethods[M]['result'];
+    const p = params as Record<string, unknown>;
+    switch (method) {
+      case 'getGroup':
+        return this.group(p.groupIndex as number) as R;
+      case 'getStepGroup':
+        return this.group(this.stepGroupIndex(p.stepIndex as number)) as R;
+      case 'getStepByValue':
+        return this.group(this.groupIndexOfStep(p.step as number)) as R;
+      case 'getRecord':
+        return this.record(p.recordIndex as number) as R;
+      case 'getOverview':
+        return (await this.overview()) as R;
+      case 'getStepStats':
+        return this.stepStats(p.step as number) as R;
+      case 'query':
+        return (await this.query(params as QueryParams)) as R;
+      case 'setFrame':
+        this.setFrame(p.frame as string | null);
+        return null as R;
+      default:
+        throw new Error(`not a backend request: ${String(method)}`);
+    }
   }
 
   // ---------------- groups ----------------

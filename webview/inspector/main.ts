@@ -175,7 +175,7 @@ class Inspector {
       this.renderEmpty();
       return;
     }
-    void this.goGroup(Math.min(Math.max(0, gi), init.groups - 1), same ? s.completion : 0);
+    void this.goGroup(Math.min(Math.max(0, gi), init.groups - 1), same ? s.completion : 'first');
   }
 
   private summary: SummaryView | undefined;
@@ -215,7 +215,7 @@ class Inspector {
     if (wasEmpty && u.groups > 0) {
       this.renderShell();
       this.setTab(this.tab, false);
-      void this.goGroup(0);
+      void this.goGroup(0, 'first');
     } else if (this.group) void this.goGroup(this.groupIndex, this.completion);
   }
 
@@ -402,10 +402,7 @@ class Inspector {
       const o = await this.client.request('getOverview', {});
       this.overview.setData(o);
       const step = this.group?.step ?? this.init?.steps[0];
-      if (step !== undefined) {
-        this.overview.setStep(step);
-        await this.loadStats(step);
-      }
+      if (step !== undefined) this.overview.setStep(step); // asks for the step's statistics itself
     } catch (e) {
       this.overviewLoaded = false;
       this.showError(`Could not compute the overview: ${e instanceof Error ? e.message : String(e)}`);

@@ -186,10 +186,9 @@ export class OverviewPane {
     this.steps = [...all].sort((a, b) => a - b);
     this.renderPending(o.pending);
     this.renderNote(o);
+    for (const p of this.grid.querySelectorAll('.ov-empty')) p.remove();
     if (ordered.length === 0 && !o.pending) {
       this.grid.append(el('p', 'ov-empty', 'No curves: this log has no steps with rewards, and no metric file was found.'));
-    } else {
-      for (const p of this.grid.querySelectorAll('.ov-empty')) p.remove();
     }
     this.redrawMarkers();
   }

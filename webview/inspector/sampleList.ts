@@ -376,9 +376,11 @@ export class SampleList {
     ];
     for (const name of this.rewardNames) {
       // the reward as logged (`rewards/iou_reward`) is a field under a filter-friendly name (`iou_reward`)
-      const field = this.fieldName([name, ...rewardFieldNames(name)]);
+      // the table describes each reward field as "reward function <logged name>" (renamed when the name is taken)
+      const described = this.fields.find((x) => x.description === `reward function ${name}` || x.description.startsWith(`reward function ${name} `));
+      const field = described ? described.name : this.fieldName([name, ...rewardFieldNames(name)]);
       const info = field === null ? undefined : this.fields.find((x) => x.name === field);
-      const label = name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name;
+      const label = field ?? (name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name);
       cols.push({
         id: `rw:${name}`, label, title: `${name}${field && field !== name ? ` (filter: ${field})` : ''}${info ? ` — ${info.description}` : ' — reward function'}`,
         sort: field, width: Math.min(120, Math.max(64, 8 * label.length + 18)), align: 'right',

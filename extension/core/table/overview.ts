@@ -239,7 +239,7 @@ export function overviewView(
 ): OverviewView {
   return {
     stepKind: log.stepKind,
-    series: [...rolloutSeries(table, log), ...(metrics?.series ?? [])],
+    series: distinctSeries([...rolloutSeries(table, log), ...(metrics?.series ?? [])]),
     pending: pendingRolloutKeys(table),
     metricFiles: metrics?.files ?? [],
     issues: metrics?.issues ?? [],
@@ -398,4 +398,21 @@ export function stepStats(table: SampleTable, log: RolloutLog, step: number): St
     zeroStd[zeroVarianceKindOf(identical, cs, rs)]++;
   }
   return { step, records: rows.length, groups: groups.length, histograms, kOfG, zeroStd };
+}
+
+/**
+ * Series as charts: a key logged both in the rollouts and in a metric file (reward, reward std …) keeps both
+ * (the metric file's under `<source>:<key>`), so the two can be compared; a mean advantage that stays at 0
+ * (GRPO normalises within each group) is left out as noise.
+ */
+function distinctSeries(series: SeriesView[]): SeriesView[] {
+  const seen = new Set<string>();
+  const out: SeriesView[] = [];
+  for (const s of series) {
+    if (s.key === 'advantage_mean' && s.points.every(([, v]) => Math.abs(v) < 1e-3)) continue;
+    const key = seen.has(s.key) ? `${s.source}:${s.key}` : s.key;
+    seen.add(key);
+    out.push(key === s.key ? s : { ...s, key });
+  }
+  return out;
 }

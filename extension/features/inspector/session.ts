@@ -5,13 +5,13 @@ import { FORMAT_LABELS } from '../../core/formats/log';
 import { logNotes, contextRows } from '../../core/logNotes';
 import { issueView, summaryView } from '../../core/inspectorView';
 import { summarizeInWorker } from '../../core/summaryWorker';
-import { InspectorBackend } from '../../core/inspectorBackend';
+import { InspectorBackend, isBackendMethod } from '../../core/inspectorBackend';
 import { runTextJob } from '../../core/query/textWorker';
 import { imageRoots, indexCacheDir } from '../config';
 import { sampleLinkFor } from '../deepLink';
 import {
   isWebviewToHost, type ExportParams, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName,
-  type QueryParams, type SummaryView, type UpdatePayload, type WebviewToHost,
+  type SummaryView, type UpdatePayload, type WebviewToHost,
 } from '../../protocol/inspector';
 import { inspectorHtml } from './html';
 
@@ -335,27 +335,13 @@ export class InspectorSession implements vscode.Disposable {
   private async handle(method: MethodName, params: unknown): Promise<unknown> {
     const log = await this.log;
     const backend = this.backendFor(log);
+    if (isBackendMethod(method)) {
+      const result = await backend.answer(method, params as InspectorMethods[typeof method]['params']);
+      if (method === 'getRecord') this.announce((result as InspectorMethods['getRecord']['result']).group);
+      else if (method === 'getGroup' || method === 'getStepGroup' || method === 'getStepByValue') this.announce(result as GroupView);
+      return result;
+    }
     switch (method) {
-      case 'getGroup':
-        return this.announce(backend.group((params as InspectorMethods['getGroup']['params']).groupIndex));
-      case 'getStepGroup':
-        return this.announce(backend.group(backend.stepGroupIndex((params as InspectorMethods['getStepGroup']['params']).stepIndex)));
-      case 'getStepByValue':
-        return this.announce(backend.group(backend.groupIndexOfStep((params as InspectorMethods['getStepByValue']['params']).step)));
-      case 'getRecord': {
-        const r = backend.record((params as InspectorMethods['getRecord']['params']).recordIndex);
-        this.announce(r.group);
-        return r;
-      }
-      case 'getOverview':
-        return backend.overview();
-      case 'getStepStats':
-        return backend.stepStats((params as InspectorMethods['getStepStats']['params']).step);
-      case 'query':
-        return backend.query(params as QueryParams);
-      case 'setFrame':
-        backend.setFrame((params as InspectorMethods['setFrame']['params']).frame);
-        return null;
       case 'export': {
         const { text, name } = await backend.exportText(params as ExportParams);
         const csv = (params as ExportParams).format === 'csv';
