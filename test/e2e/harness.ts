@@ -190,7 +190,7 @@ export async function openLogFromPalette(page: Page, fileName: string): Promise<
   await pick.click();
   const wv = webviewFrame(page);
   await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
-  await wv.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
+  await wv.locator('canvas.rlc-canvas[data-state="image"]').first().waitFor({ timeout: 30_000 });
   return wv;
 }
 

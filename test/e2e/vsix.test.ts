@@ -28,7 +28,10 @@ describe(`packaged linux-x64 .vsix in code-server ${CS_VERSION}`, function () {
     assert.match(list, /onnxruntime-node\/bin\/napi-v6\/linux\/x64\/onnxruntime_binding\.node/);
     assert.doesNotMatch(list, /napi-v6\/(darwin|win32|linux\/arm64)/);
     assert.doesNotMatch(list, /\.map\b|\/test\/|extension\/(out|scripts)\//, 'no source maps, tests or build scripts');
-    for (const f of ['extension/dist/extension.js', 'extension/dist/webview/inspector.js', 'extension/dist/webview/inspector.css', 'extension/readme.md']) {
+    for (const f of [
+      'extension/dist/extension.js', 'extension/dist/textWorker.js', 'extension/dist/summaryWorker.js', 'extension/dist/webview/inspector.js',
+      'extension/dist/webview/inspector.css', 'extension/dist/webview/canvas.css', 'extension/dist/webview/panes.css', 'extension/dist/webview/uplot.css', 'extension/readme.md',
+    ]) {
       assert.ok(list.includes(f), `${f} is packaged`);
     }
   });
@@ -37,7 +40,7 @@ describe(`packaged linux-x64 .vsix in code-server ${CS_VERSION}`, function () {
     const page = await wb.browser.newPage({ viewport: { width: 1400, height: 900 } });
     await openWorkbench(page, `${wb.server.base}/?folder=${encodeURIComponent(wb.workspace)}`);
     const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
-    assert.ok((await wv.locator('.box-gt').count()) > 0, 'GT boxes drawn');
+    assert.ok((await wv.locator('.rlc-item[data-set="gt"]').count()) > 0, 'GT boxes drawn');
     await page.screenshot({ path: path.join(OUTPUT, 'vsix-inspector.png') });
 
     // onnxruntime-node from inside the .vsix: the self-test model runs in the extension host

@@ -73,17 +73,18 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
   });
 
   it('opens the demo log from the command palette and shows image, boxes, completion and rewards', async () => {
-    const log = await openRolloutLensJsonl(wb.logFile);
-    const g0 = log.groups[0]!;
-    const first = log.read(g0.records[0]!).rollout!;
-    const second = log.read(g0.records[1]!).rollout!;
-    log.close();
+    const log2 = await openRolloutLensJsonl(wb.logFile);
+    const g0 = log2.groups[0]!;
 
     const page = await newPage();
     await openWorkbench(page, wb.server.url({ devPath: REPO }));
     const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
-    assert.strictEqual(await wv.locator('.box-gt').count(), first.reference.boxes.length, 'ground-truth boxes drawn');
-    assert.strictEqual(await wv.locator('.box-pred').count(), first.predicted.length, 'predicted boxes drawn');
+    // the first completion shown is the group's highest advantage
+    const shown = [...g0.records].map((ri) => log2.read(ri).rollout!).sort((a, b) => (b.advantage ?? -Infinity) - (a.advantage ?? -Infinity) || a.indexInGroup - b.indexInGroup);
+    const first = shown[0]!;
+    await wv.locator('canvas.rlc-canvas[data-state="image"]').first().waitFor({ timeout: 30_000 });
+    assert.strictEqual(await wv.locator('.rlc-item[data-set="gt"]').count(), first.reference.boxes.length, 'ground-truth boxes drawn');
+    assert.strictEqual(await wv.locator('.rlc-item[data-set="pred"]').count(), first.predicted.length, 'predicted boxes drawn');
     assert.ok(first.reference.boxes.length > 0);
     for (const [name, value] of Object.entries(first.rewards)) {
       const chip = wv.locator(`.reward-chip[data-reward="${name}"] .chip-value`);
@@ -93,28 +94,103 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     const text = await wv.locator('#completion').textContent();
     assert.strictEqual(text, first.completion, 'the completion is shown verbatim, as text');
     assert.strictEqual(await wv.locator('.mention').count() >= first.predicted.length, true, 'box mentions highlighted');
-    // The image really is drawn (not a broken image).
-    const natural = await wv.locator('.stage img').first().evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
-    assert.ok(natural > 0, 'image decoded');
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(OUTPUT, 'inspector.png') });
 
-    // keyboard: next completion (j), next group (n), next step (])
+    // keyboard: next completion (j), next group (J), next step (])
     await wv.locator('#completion').click();
     await page.keyboard.press('j');
     await wv.locator('#position').filter({ hasText: 'completion 2/' }).waitFor({ timeout: 10_000 });
-    assert.strictEqual(await wv.locator('.box-pred').count(), second.predicted.length);
-    await page.keyboard.press('n');
-    await wv.locator('#position').filter({ hasText: `group 2/${log.groups.length}` }).waitFor({ timeout: 10_000 });
+    assert.strictEqual(await wv.locator('.rlc-item[data-set="pred"]').count(), shown[1]!.predicted.length);
+    await page.keyboard.press('J');
+    await wv.locator('#position').filter({ hasText: `group 2/${log2.groups.length}` }).waitFor({ timeout: 10_000 });
     await page.keyboard.press(']');
-    await wv.locator('#position').filter({ hasText: `(2/${log.steps.length})` }).waitFor({ timeout: 10_000 });
-    // hover a predicted box: its mention lights up
-    if (second.predicted.length > 0) {
-      await page.keyboard.press('[');
-      await wv.locator('#position').filter({ hasText: `(1/${log.steps.length})` }).waitFor({ timeout: 10_000 });
-    }
+    await wv.locator('#position').filter({ hasText: `(2/${log2.steps.length})` }).waitFor({ timeout: 10_000 });
+    await page.keyboard.press('[');
+    await wv.locator('#position').filter({ hasText: `(1/${log2.steps.length})` }).waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(OUTPUT, 'inspector-navigated.png') });
     await page.close();
+    log2.close();
+  });
+
+  it("walks a researcher's path: curve → step → group → box mention → IoU threshold → filter", async () => {
+    const log = await openRolloutLensJsonl(wb.logFile, { columns: true });
+    const page = await newPage();
+    await openWorkbench(page, wb.server.url({ devPath: REPO }));
+    const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
+    await wv.locator('canvas.rlc-canvas[data-state="image"]').first().waitFor({ timeout: 30_000 });
+    // 1. the run overview: curves from the rollouts and trainer_state.json
+    await wv.locator('#completion').click();
+    await page.keyboard.press('1');
+    await wv.locator('#view-overview .uplot').first().waitFor({ timeout: 30_000 });
+    assert.ok((await wv.locator('#view-overview .ov-card').count()) >= 4, 'a chart per series');
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: path.join(OUTPUT, 'path-1-overview.png') });
+    // 2. click a point on the reward curve: the Inspect view opens at that step
+    const over = (await wv.locator('#view-overview .ov-card[data-key="reward"] .u-over').first().boundingBox())!;
+    await page.mouse.click(over.x + over.width * 0.75, over.y + over.height / 2);
+    await wv.locator('#view-inspect:not([hidden])').waitFor({ timeout: 10_000 });
+    const pos = (await wv.locator('#position').textContent()) ?? '';
+    const step = Number(/step (\d+)/.exec(pos)?.[1]);
+    assert.ok(step > log.steps[0]!, `jumped past the first step (${pos})`);
+    await page.screenshot({ path: path.join(OUTPUT, 'path-2-step.png') });
+    // 3. the group's completions side by side, sorted by advantage
+    const advs = await wv.locator('.card .card-adv').allTextContents();
+    const nums = advs.map((a) => Number(a.replace(/^A\s*/, '').replace('−', '-')));
+    for (let i = 1; i < nums.length; i++) if (Number.isFinite(nums[i]) && Number.isFinite(nums[i - 1])) assert.ok(nums[i]! <= nums[i - 1]! + 1e-9, `cards sorted by advantage: ${advs}`);
+    // 4. hover a box mention: its box lights on the image (the canvas redraws it: pixels change)
+    const mention = wv.locator('.mention[data-box]').first();
+    if ((await mention.count()) === 0) await page.keyboard.press('j');
+    await wv.locator('.mention[data-box]').first().waitFor({ timeout: 10_000 });
+    const canvas = wv.locator('canvas.rlc-canvas').first();
+    const before = await canvas.screenshot();
+    await wv.locator('.mention[data-box]').first().hover();
+    await page.waitForTimeout(200);
+    const after = await canvas.screenshot();
+    assert.ok(!before.equals(after), 'hovering a mention lights its box on the canvas');
+    assert.ok(await wv.locator('.mention.lit').count(), 'the mention itself is lit');
+    await page.screenshot({ path: path.join(OUTPUT, 'path-3-hover.png') });
+    // 5. drag the IoU threshold: the TP / FP counts follow
+    const counts = wv.locator('.rlc-counts');
+    const setT = async (t: number) => {
+      await wv.locator('.rlc-range').evaluate((e, v) => {
+        (e as HTMLInputElement).value = String(v);
+        e.dispatchEvent(new Event('input', { bubbles: true }));
+      }, t);
+      return (await counts.textContent()) ?? '';
+    };
+    let changed = false;
+    for (let k = 0; k < 8 && !changed; k++) {
+      const lo = await setT(0.05);
+      const hi = await setT(0.95);
+      changed = /TP (\d+)/.exec(lo)?.[1] !== /TP (\d+)/.exec(hi)?.[1];
+      if (!changed) {
+        await page.keyboard.press('j');
+        await page.waitForTimeout(150);
+      }
+    }
+    assert.ok(changed, 'TP count changes with the threshold on some completion of the group');
+    await setT(0.5);
+    await page.screenshot({ path: path.join(OUTPUT, 'path-4-threshold.png') });
+    // 6. filter the sample list: iou < 0.3
+    await wv.locator('#completion').click();
+    await page.keyboard.press('/');
+    const input = wv.locator('.sl-filter');
+    await input.fill('iou < 0.3');
+    await input.press('Enter');
+    await wv.locator('.sl-row[data-record]').first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500);
+    const status = ((await wv.locator('.sl-status').textContent()) ?? '').replace(/[\s,\u202f\u00a0]/g, '');
+    const m = /^(\d+)of(\d+)/.exec(status);
+    assert.ok(m, `status ${status}`);
+    assert.strictEqual(Number(m[2]), log.recordCount);
+    assert.ok(Number(m[1]) > 0 && Number(m[1]) < log.recordCount, status);
+    await page.screenshot({ path: path.join(OUTPUT, 'path-5-filter.png') });
+    // 7. open the worst row in the Inspect view
+    await wv.locator('.sl-row[data-record]').first().dblclick();
+    await wv.locator('#view-inspect:not([hidden])').waitFor({ timeout: 10_000 });
+    await page.close();
+    log.close();
   });
 
   it('lists the demo run in the Rollout Lens view and opens its log from the tree', async () => {
@@ -131,7 +207,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await item.click();
     const wv = webviewFrame(page);
     await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
-    assert.ok((await wv.locator('.box').count()) > 0);
+    await wv.locator('.rlc-item').first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(OUTPUT, 'runs-view-opened.png') });
     await page.close();
   });
@@ -148,7 +224,8 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     const wv = webviewFrame(page);
     await wv.locator('#position').filter({ hasText: 'completion 1/8' }).waitFor({ timeout: 60_000 });
     assert.match((await wv.locator('#meta').textContent()) ?? '', /VLM-R1 family debug log/);
-    assert.ok((await wv.locator('.box-pred').count()) > 0, 'boxes from the logged completion are drawn on the resolved image');
+    await wv.locator('canvas.rlc-canvas[data-state="image"]').first().waitFor({ timeout: 30_000 });
+    assert.ok((await wv.locator('.rlc-item[data-set="pred"]').count()) > 0, 'boxes from the logged completion are drawn on the resolved image');
     assert.ok(await wv.locator('.reward-chip[data-reward="format"]').count(), 'the format reward joined from _format.txt');
     await wv.locator('#log-notes summary').click();
     assert.match((await wv.locator('#log-notes').textContent()) ?? '', /batch ordinals/);
@@ -163,7 +240,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     const wv2 = webviewFrame(page);
     await wv2.locator('#position').filter({ hasText: 'completion 1/8' }).waitFor({ timeout: 60_000 });
     assert.match((await wv2.locator('#meta').textContent()) ?? '', /verl rollout dump · 1536 completions/);
-    await wv2.locator('.stage.loaded').first().waitFor({ timeout: 30_000 });
+    await wv2.locator('canvas.rlc-canvas[data-state="image"]').first().waitFor({ timeout: 30_000 });
     assert.ok(await wv2.locator('.reward-chip[data-reward="score"]').count(), 'verl score shown as a reward');
     await wv2.locator('#log-notes summary').click();
     assert.match((await wv2.locator('#log-notes').textContent()) ?? '', /recomputed/);
