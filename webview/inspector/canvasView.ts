@@ -16,6 +16,7 @@
 import type { BoxView, ImageView } from '../../extension/protocol/inspector';
 import { matchBoxes, type MatchResult } from '../../extension/core/geometry/matching';
 import { iou } from '../../extension/core/geometry/iou';
+import { el } from './dom';
 
 export type CanvasBoxSet = 'gt' | 'pred';
 
@@ -175,16 +176,6 @@ function loadImage(url: string): Promise<Loaded | null> {
 }
 
 // ------------------------------------------------------------------------------------------------
-
-type Attrs = Record<string, string>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string, attrs?: Attrs): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
 
 function clamp(v: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, v));

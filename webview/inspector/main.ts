@@ -16,6 +16,7 @@ import { segmentCompletion } from '../../extension/core/segments';
 import { SampleCanvas } from './canvasView';
 import { OverviewPane } from './overview';
 import { SampleList, type ListState } from './sampleList';
+import { el } from './dom';
 
 type Tab = 'overview' | 'inspect' | 'samples';
 
@@ -28,16 +29,6 @@ interface SavedState {
   tab?: Tab;
   threshold?: number;
   list?: ListState;
-}
-
-type Attrs = Record<string, string>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string, attrs?: Attrs): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
 }
 
 function fmt(v: number | null, digits = 2): string {

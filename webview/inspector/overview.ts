@@ -3,22 +3,13 @@
 // Every string from a log goes into the DOM as text (textContent); colours come from the --vscode-* theme.
 import uPlot from 'uplot';
 import type { HistogramView, OverviewView, SeriesView, StepStatsView, ZeroVarianceKind } from '../../extension/protocol/inspector';
+import { el } from './dom';
 
 export interface OverviewCallbacks {
   /** The user picked a step (click on a curve, ←/→): the lead navigates there. */
   onStep(step: number): void;
   /** The pane shows a step whose statistics it does not have: answer with setStats. */
   onRequestStats(step: number): void;
-}
-
-type Attrs = Record<string, string>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string, attrs?: Attrs): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
 }
 
 /** Value for a card, a bin or an aria-label: 2 decimals for everyday magnitudes, compact for large ones. */

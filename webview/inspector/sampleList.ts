@@ -14,6 +14,7 @@
 import { Virtualizer, elementScroll, observeElementOffset, type Rect } from '@tanstack/virtual-core';
 import type { FieldInfo, QueryParams, QueryResult, SampleRow } from '../../extension/protocol/inspector';
 import { completeQuery, parseQuery, type Completion } from '../../extension/core/query/index';
+import { el } from './dom';
 
 export interface ListState {
   filter: string;
@@ -38,16 +39,6 @@ const MAX_PAGES = 40;
 const MAX_INFLIGHT = 3;
 const LIVE_MS = 300;
 const VERDICTS = ['supported', 'unsupported', 'contradicted', 'unknown'] as const;
-
-type Attrs = Record<string, string>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string, attrs?: Attrs): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  if (attrs) for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
 
 export function fmtNum(v: number | null | undefined, digits = 2): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
