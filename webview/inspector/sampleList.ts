@@ -382,7 +382,7 @@ export class SampleList {
       { id: 'iou', label: 'IoU', title: 'Best IoU of the predicted boxes with the ground truth', sort: this.fieldName(['iou']), width: 54, align: 'right', cell: (r) => f(r.iou) },
       { id: 'length', label: 'length', title: 'Completion length', sort: this.fieldName(['length', 'len']), width: 62, align: 'right', cell: (r) => ({ text: fmtInt(r.length) }) },
       {
-        id: 'verdict', label: 'verdict', title: 'Judge verdict', sort: this.fieldName(['verdict']), width: 112, align: 'left',
+        id: 'verdict', label: 'verdict', title: 'Judge verdict', sort: this.fieldName(['verdict']), width: 128, align: 'left',
         cell: (r) => ({ text: r.verdict ?? '—', cls: r.verdict ? `verdict-${r.verdict.replace(/[^a-z-]/gi, '')}` : 'null' }),
       },
       {
