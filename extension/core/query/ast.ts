@@ -62,6 +62,22 @@ export function predKey(p: TextPredicate): string {
   return JSON.stringify([p.field, p.kind, p.source, p.flags, p.negate]);
 }
 
+/** Calls `fn` on every leaf (comparison, text predicate, constant) of the tree, left to right. */
+export function forEachLeaf(n: Node, fn: (leaf: Exclude<Node, { kind: 'and' | 'or' | 'not' }>) => void): void {
+  switch (n.kind) {
+    case 'and':
+    case 'or':
+      forEachLeaf(n.left, fn);
+      forEachLeaf(n.right, fn);
+      break;
+    case 'not':
+      forEachLeaf(n.arg, fn);
+      break;
+    default:
+      fn(n);
+  }
+}
+
 /** Whether the tree has any text predicate. */
 export function hasText(n: Node): boolean {
   switch (n.kind) {

@@ -7,7 +7,7 @@
 
 import type { QueryAst } from './index';
 import type { QueryTable } from './types';
-import { CmpOp, Node, TEXT_REGEX_CAP, TextPredicate, hasText, predKey } from './ast';
+import { CmpOp, Node, TEXT_REGEX_CAP, TextPredicate, forEachLeaf, hasText, predKey } from './ast';
 
 export interface EvalOptions {
   /**
@@ -29,54 +29,28 @@ export interface EvalOptions {
 export function textPredicates(ast: QueryAst | null): TextPredicate[] {
   const out: TextPredicate[] = [];
   const seen = new Set<string>();
-  const walk = (n: Node): void => {
-    switch (n.kind) {
-      case 'and':
-      case 'or':
-        walk(n.left);
-        walk(n.right);
-        break;
-      case 'not':
-        walk(n.arg);
-        break;
-      case 'text': {
-        const k = predKey(n.pred);
-        if (!seen.has(k)) {
-          seen.add(k);
-          out.push(n.pred);
-        }
-        break;
+  if (ast) {
+    forEachLeaf(ast as Node, (n) => {
+      if (n.kind !== 'text') return;
+      const k = predKey(n.pred);
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(n.pred);
       }
-      default:
-    }
-  };
-  if (ast) walk(ast as Node);
+    });
+  }
   return out;
 }
 
 /** The field names a filter reads (canonical names; text fields included). */
 export function fieldsOf(ast: QueryAst | null): string[] {
   const out = new Set<string>();
-  const walk = (n: Node): void => {
-    switch (n.kind) {
-      case 'and':
-      case 'or':
-        walk(n.left);
-        walk(n.right);
-        break;
-      case 'not':
-        walk(n.arg);
-        break;
-      case 'const':
-        break;
-      case 'text':
-        out.add(n.pred.field);
-        break;
-      default:
-        out.add(n.field);
-    }
-  };
-  if (ast) walk(ast as Node);
+  if (ast) {
+    forEachLeaf(ast as Node, (n) => {
+      if (n.kind === 'text') out.add(n.pred.field);
+      else if (n.kind !== 'const') out.add(n.field);
+    });
+  }
   return [...out];
 }
 

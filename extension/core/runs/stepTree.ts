@@ -55,6 +55,15 @@ function rewardOf(reward: Float64Array | undefined, record: number): number {
   return v === undefined || !Number.isFinite(v) ? NaN : v;
 }
 
+/** ≥ 2 completions, every reward known (finite) and all exactly equal: the group gives no learning signal. */
+function noSignal(reward: Float64Array | undefined, records: readonly number[]): boolean {
+  if (records.length < 2) return false;
+  const first = rewardOf(reward, records[0]!);
+  if (Number.isNaN(first)) return false;
+  for (const r of records) if (rewardOf(reward, r) !== first) return false;
+  return true;
+}
+
 /** One pass over the groups: per step, counts and mean reward (null rewards skipped). */
 export function buildStepTree(log: StepTreeLog, records = 0): StepTree {
   const reward = log.columns?.reward;
@@ -78,18 +87,14 @@ export function buildStepTree(log: StepTreeLog, records = 0): StepTree {
     groupsByStep.get(g.step)!.push(gi);
     a.stats.groups++;
     a.stats.completions += g.records.length;
-    let first = NaN;
-    let allEqual = g.records.length >= 2;
-    g.records.forEach((r, k) => {
+    for (const r of g.records) {
       const v = rewardOf(reward, r);
-      if (k === 0) first = v;
-      if (Number.isNaN(v) || v !== first) allEqual = false;
       if (!Number.isNaN(v)) {
-        a!.sum += v;
-        a!.stats.rewarded++;
+        a.sum += v;
+        a.stats.rewarded++;
       }
-    });
-    if (allEqual) a.stats.zeroVarianceGroups++;
+    }
+    if (noSignal(reward, g.records)) a.stats.zeroVarianceGroups++;
   });
   const steps: StepStats[] = [];
   // in the log's step order; steps without groups (should not happen) are left out
@@ -114,7 +119,7 @@ export function groupStats(log: StepTreeLog, groupIndex: number): GroupStats {
   const known = rewards.filter((x): x is number => x !== null);
   const mean = known.length > 0 ? known.reduce((s, x) => s + x, 0) / known.length : null;
   const std = mean === null ? null : Math.sqrt(known.reduce((s, x) => s + (x - mean) ** 2, 0) / known.length);
-  const zeroVariance = rewards.length >= 2 && known.length === rewards.length && known.every((x) => x === known[0]);
+  const zeroVariance = noSignal(reward, g.records);
   return { groupIndex, groupId: g.groupId, step: g.step, size: g.records.length, rewards, meanReward: mean, std, zeroVariance };
 }
 
