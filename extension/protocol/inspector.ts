@@ -178,6 +178,8 @@ export interface FieldInfo {
   description: string;
   /** False while the background scan is still computing it. */
   ready: boolean;
+  /** Reward-function fields: the reward's name as logged (the key in SampleRow.rewards). */
+  reward?: string;
 }
 
 export interface SampleRow {

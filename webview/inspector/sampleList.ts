@@ -78,21 +78,6 @@ interface Column {
   cell(r: SampleRow): Cell;
 }
 
-/** Filter names a logged reward may have: `rewards/iou_reward` → `rewards_iou_reward`, `iou_reward`, `iou`. */
-function rewardFieldNames(logged: string): string[] {
-  const out: string[] = [];
-  const add = (x: string) => {
-    const t = x.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
-    if (t && /^[A-Za-z_]/.test(t) && t !== logged && !out.includes(t)) out.push(t);
-  };
-  const last = logged.includes('/') ? logged.slice(logged.lastIndexOf('/') + 1) : logged;
-  add(logged);
-  add(last);
-  const m = /^(.+?)_rewards?$/i.exec(last) ?? /^rewards?_(.+)$/i.exec(last);
-  if (m) add(m[1]!);
-  return out;
-}
-
 let instances = 0;
 
 /** Physical ↔ virtual scroll positions (see the header comment). */
@@ -366,10 +351,9 @@ export class SampleList {
       },
     ];
     for (const name of this.rewardNames) {
-      // the reward as logged (`rewards/iou_reward`) is a field under a filter-friendly name (`iou_reward`)
-      // the table describes each reward field as "reward function <logged name>" (renamed when the name is taken)
-      const described = this.fields.find((x) => x.description === `reward function ${name}` || x.description.startsWith(`reward function ${name} `));
-      const field = described ? described.name : this.fieldName([name, ...rewardFieldNames(name)]);
+      // the reward as logged (`rewards/iou_reward`) is a field under a filter-friendly name (`iou_reward`),
+      // which the table names in FieldInfo.reward
+      const field = this.fields.find((x) => x.reward === name)?.name ?? null;
       const info = field === null ? undefined : this.fields.find((x) => x.name === field);
       const label = field ?? (name.includes('/') ? name.slice(name.lastIndexOf('/') + 1) : name);
       cols.push({

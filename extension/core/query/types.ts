@@ -11,6 +11,8 @@ export interface FieldDef {
   description: string;
   /** Other names that mean the same field (`format` for a reward column named `format_reward`). */
   aliases?: string[];
+  /** Reward-function fields: the reward's name as logged (its key in a sample row's rewards). */
+  reward?: string;
   /**
    * Text fields (`text`, `prompt`, `answer`) are not in the table: their values are read from the log record
    * by record, in a worker that can be cancelled. Everything else is a column.

@@ -262,7 +262,7 @@ export class SampleTable implements QueryTable {
     if (this.fieldCache) return this.fieldCache;
     const rewards: FieldDef[] = this.rewardFields.map((f) => {
       const renamed = f.name !== f.logged ? ` (logged as "${f.logged}"; renamed: "${f.logged}" is another field)` : '';
-      const d: FieldDef = { name: f.name, type: 'number', description: `reward function ${f.logged}${renamed}` };
+      const d: FieldDef = { name: f.name, type: 'number', description: `reward function ${f.logged}${renamed}`, reward: f.logged };
       if (f.aliases.length) d.aliases = [...f.aliases];
       return d;
     });
@@ -335,7 +335,11 @@ export class SampleTable implements QueryTable {
   }
 
   fieldInfos(): FieldInfo[] {
-    return this.fields().map((f) => ({ name: f.name, type: f.type, description: f.description, ready: this.ready(f.name) }));
+    return this.fields().map((f) => {
+      const info: FieldInfo = { name: f.name, type: f.type, description: f.description, ready: this.ready(f.name) };
+      if (f.reward !== undefined) info.reward = f.reward;
+      return info;
+    });
   }
 
   // ------------------------------------------------------------------------------------------------

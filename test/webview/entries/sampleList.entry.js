@@ -42,6 +42,8 @@ function row(i) {
   };
 }
 
+/** Reward fields and the reward each reads, as the sample table names them (FieldInfo.reward). */
+const REWARDS = { accuracy_reward: 'rewards/accuracy_reward', format_reward: 'format_reward' };
 const FIELDS = [
   ['record', 'number', 'record number in the log (0-based, file order)'],
   ['step', 'number', 'training step'],
@@ -58,7 +60,7 @@ const FIELDS = [
   ['mismatch', 'bool', 'a recomputed reward differs from the logged one'],
   ['verdict', 'string', 'judge verdict: supported, unsupported, contradicted, unknown'],
   ['text', 'string', 'the completion text'],
-].map(([name, type, description]) => ({ name, type, description, ready: true }));
+].map(([name, type, description]) => ({ name, type, description, ready: true, ...(REWARDS[name] ? { reward: REWARDS[name] } : {}) }));
 
 const SORT_KEY = {
   record: (r) => r.recordIndex, step: (r) => r.step, group: (r) => r.groupIndex, index: (r) => r.indexInGroup,
