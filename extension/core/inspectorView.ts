@@ -6,7 +6,7 @@ import type { ScaleSummary } from './scale/summarize';
 import type { RolloutCheck } from './rewards/check';
 import type { RunContext } from './runs/context';
 import { iou } from './geometry/iou';
-import { deriveRecord, imagePlaceholderOffsets, zeroVarianceKindOf, type BoxFlag } from './table/derive';
+import { ZERO_VARIANCE_TOL, deriveRecord, imagePlaceholderOffsets, zeroVarianceKindOf, type BoxFlag } from './table/derive';
 
 export type ToUrl = (absolutePath: string) => string | null;
 
@@ -106,7 +106,7 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
 export function isZeroVariance(rewards: ReadonlyArray<number | null>): boolean {
   const xs = rewards.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
   if (xs.length < 2) return false;
-  return xs.every((x) => Math.abs(x - xs[0]!) < 1e-9);
+  return xs.every((x) => Math.abs(x - xs[0]!) < ZERO_VARIANCE_TOL);
 }
 
 export interface GroupPosition {

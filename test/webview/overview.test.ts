@@ -11,22 +11,10 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, REPO, ensureDir } from '../e2e/harness';
 import type { OverviewView, StepStatsView } from '../../extension/protocol/inspector';
 import { PNG } from './png';
+import { DARK_THEME } from './theme';
 
 const ORIGIN = 'https://rl.test';
 const OUT = ensureDir(path.join(REPO, 'test-output', 'webview'));
-const PANE_THEME = `
-  --vscode-foreground:#cccccc; --vscode-editor-background:#1f1f1f; --vscode-font-family:sans-serif; --vscode-font-size:13px;
-  --vscode-editor-font-family:monospace; --vscode-editor-font-size:13px; --vscode-descriptionForeground:#9d9d9d;
-  --vscode-charts-blue:#3794ff; --vscode-charts-green:#89d185; --vscode-charts-orange:#d18616; --vscode-charts-purple:#b180d7;
-  --vscode-charts-red:#f14c4c; --vscode-charts-yellow:#cca700; --vscode-badge-background:#616161; --vscode-badge-foreground:#f8f8f8;
-  --vscode-panel-border:#2b2b2b; --vscode-focusBorder:#0078d4; --vscode-errorForeground:#f85149; --vscode-editorWidget-background:#202020;
-  --vscode-input-background:#313131; --vscode-input-foreground:#cccccc; --vscode-input-border:#3c3c3c; --vscode-input-placeholderForeground:#989898;
-  --vscode-inputValidation-errorBorder:#be1100; --vscode-list-activeSelectionBackground:#04395e; --vscode-list-activeSelectionForeground:#ffffff;
-  --vscode-list-inactiveSelectionBackground:#37373d; --vscode-list-hoverBackground:#2a2d2e; --vscode-list-focusOutline:#0078d4;
-  --vscode-editorSuggestWidget-background:#202020; --vscode-editorSuggestWidget-border:#454545; --vscode-editorSuggestWidget-foreground:#cccccc;
-  --vscode-editorSuggestWidget-selectedBackground:#04395e; --vscode-widget-shadow:rgba(0,0,0,0.36); --vscode-textLink-foreground:#4daafc;
-  --vscode-progressBar-background:#0078d4; --vscode-tree-tableOddRowsBackground:rgba(204,204,204,0.04); --vscode-editorWarning-foreground:#cca700;
-  --vscode-symbolIcon-fieldForeground:#75beff; --vscode-symbolIcon-keywordForeground:#c586c0; --vscode-debugTokenExpression-string:#ce9178;`;
 
 /** One page with a bundled entry under the webview's CSP; collects CSP violations and page errors. */
 async function openPane(browser: Browser, bundle: string, viewport: { width: number; height: number }): Promise<{ page: Page; problems: () => Promise<string[]> }> {
@@ -36,7 +24,7 @@ async function openPane(browser: Browser, bundle: string, viewport: { width: num
   p.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
   const nonce = Math.random().toString(36).slice(2);
   const csp = `default-src 'none'; img-src ${ORIGIN} blob: data:; style-src ${ORIGIN}; font-src ${ORIGIN}; script-src 'nonce-${nonce}'`;
-  const html = `<!DOCTYPE html><html style="${PANE_THEME.replace(/\n/g, ' ')}"><head><meta charset="UTF-8">
+  const html = `<!DOCTYPE html><html style="${DARK_THEME.replace(/\n/g, ' ')}"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <link rel="stylesheet" href="${ORIGIN}/node_modules/uplot/dist/uPlot.min.css">
 <link rel="stylesheet" href="${ORIGIN}/media/inspector.css">

@@ -75,6 +75,9 @@ export const TRUNCATED_KEYS: readonly string[] = ['truncated', 'is_truncated', '
 const CORRECT_RE = /acc|correct/i;
 const FORMAT_RE = /format/i;
 
+/** Rewards closer than this count as equal when deciding that a group has zero variance (no learning signal). */
+export const ZERO_VARIANCE_TOL = 1e-9;
+
 /** Everything per completion that is not already a column. Never throws for odd records. */
 export function deriveRecord(r: Rollout, ctx: RunContext | null, format: string, opts: DeriveOptions = {}): Derived {
   const tokens = tokenCount(r.extra);

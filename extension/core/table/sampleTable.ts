@@ -12,7 +12,7 @@ import type { Rollout } from '../model';
 import type { RolloutLog } from '../formats/log';
 import type { FieldDef, QueryTable } from '../query/types';
 import type { FieldInfo, SampleRow } from '../../protocol/inspector';
-import { deriveRecord, hash53 } from './derive';
+import { ZERO_VARIANCE_TOL, deriveRecord, hash53 } from './derive';
 
 export interface ScanOptions {
   signal?: AbortSignal;
@@ -57,8 +57,6 @@ const TAIL_FIELDS: readonly FieldDef[] = [
 
 const FIXED_NAMES = new Set([...FIXED_FIELDS, ...TAIL_FIELDS].map((f) => f.name));
 
-/** Zero-variance test shared with the inspector: ≥ 2 finite values, all within 1e-9 of the first. */
-const ZERO_TOL = 1e-9;
 
 interface RewardField {
   /** As logged (the key of SampleRow.rewards). */
@@ -545,7 +543,7 @@ export class SampleTable implements QueryTable {
         const v = reward[r]!;
         if (Number.isNaN(v)) continue;
         if (finite === 0) first = v;
-        else if (Math.abs(v - first) >= ZERO_TOL) equal = false;
+        else if (Math.abs(v - first) >= ZERO_VARIANCE_TOL) equal = false;
         finite++;
       }
       const z = finite >= 2 && equal ? 1 : 0;
