@@ -366,7 +366,6 @@ class Inspector {
     (this.q('#toggle-gt') as HTMLElement & { checked: boolean }).checked = this.showGt;
     (this.q('#toggle-pred') as HTMLElement & { checked: boolean }).checked = this.showPred;
     this.canvas?.setToggles(this.showGt, this.showPred);
-    this.updateCounts();
   }
 
   private setTab(tab: Tab, save = true): void {
@@ -795,10 +794,6 @@ class Inspector {
       }
     }
     this.canvas?.show({ images: r.images, gt: r.gt, pred: r.pred }, { showGt: this.showGt, showPred: this.showPred, threshold: this.threshold });
-  }
-
-  private updateCounts(): void {
-    // the canvas updates its own TP/FP/FN line; nothing else depends on the toggles
   }
 
   /** Hovering a box on the canvas lights its mention in the reasoning and scrolls to it. */
