@@ -2,6 +2,7 @@
 //   rollout-lens summary PATH… [--json] [--image-root DIR]…
 //   rollout-lens show PATH --record N [--json] [--explain] [--image-root DIR]…
 //   rollout-lens check PATH… [--json] [--image-root DIR]…
+//   rollout-lens compare A B [C…] [--slice FIELD] [--metric M] [--json | --markdown | --csv] [--step-pattern RE]
 
 import * as path from 'path';
 import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
@@ -17,6 +18,10 @@ import type { ReadOptions } from './core/formats/log';
 import { readRunContextSafe, type RunContextRequest } from './core/runs/contextForRun';
 import { runDirOf } from './core/runs/discover';
 import { benchMain } from './bench';
+import { compileStepPattern, loadSource, resolveSources } from './core/compare/sources';
+import { compare } from './core/compare/compare';
+import { comparisonCsv, comparisonMarkdown } from './core/compare/exportTable';
+import { METRIC_IDS, METRIC_LABELS, type CellStat, type Comparison, type DeltaStat, type Flips, type LoadedSource, type MetricId } from './core/compare/types';
 
 export interface CliIo {
   out(text: string): void;
@@ -32,6 +37,8 @@ export const USAGE = `Usage:
   rollout-lens summary PATH... [--json] [--image-root DIR]...
   rollout-lens show PATH --record N [--json] [--explain] [--image-root DIR]...
   rollout-lens check PATH... [--json] [--image-root DIR]...
+  rollout-lens compare A B [C...] [--slice FIELD] [--metric M] [--json | --markdown | --csv]
+                       [--step-pattern RE] [--image-root DIR]...
   rollout-lens bench [--records N] [--json] [--keep]
   rollout-lens --help
 
@@ -58,8 +65,22 @@ there are mismatches.
   --frame F         the frame predicted boxes are written in, when inference gets it wrong:
                     original, model-input, norm1000, norm1, bins1000, bins1024
 
+compare puts checkpoints side by side on the same eval samples. Each of A, B, C… is a checkpoint
+folder (checkpoint-N, global_step_N: the run's eval outputs linked to step N), an eval-only step
+folder (eval/checkpoint-50), an eval file, or a run folder (its newest checkpoint with evals).
+Eval outputs are *.eval.jsonl, *results*.json (R1-V, VLM-R1 rec_results_*), generated_responses.json
+and verl validation_data*/<N>.jsonl, linked to a step by folder, by name, or by their checkpoint
+field. Answers are matched by sample id, else by image names + question. It prints per dataset
+(and slice) each source's metric, the difference against A (†: significant after Holm), the
+flips (right in one, wrong in the other) and the samples a source lacks.
+  --slice FIELD     break each dataset down by a slice field (category, split, …)
+  --metric M        the metric of the text table: ${METRIC_IDS.join(', ')}
+  --markdown        paste-ready Markdown tables; --csv: one line per dataset × source × metric
+  --step-pattern RE regex with one capture group for the step in eval file names
+                    (default: (?:checkpoint|global_step|step|steps|ckpt|iter)[-_]?(\\d+))
+
 Problems are written to stderr as file:line: message. The exit code is non-zero only when
-nothing could be read.
+nothing could be read (compare: fewer than two sources).
 `;
 
 interface Args {
@@ -72,10 +93,18 @@ interface Args {
   frame: string | null;
   help: boolean;
   explain: boolean;
+  slice: string | null;
+  metric: MetricId | null;
+  markdown: boolean;
+  csv: boolean;
+  stepPattern: string | null;
 }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, frame: null, help: false, explain: false };
+  const a: Args = {
+    command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, frame: null, help: false, explain: false,
+    slice: null, metric: null, markdown: false, csv: false, stepPattern: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -95,6 +124,25 @@ function parseArgs(argv: string[]): Args | string {
       const v = value();
       if (v === null || !(FRAME_KINDS as readonly string[]).includes(v)) return `--frame needs one of ${FRAME_KINDS.join(', ')}, got ${v ?? 'nothing'}`;
       a.frame = v;
+    } else if (flag === '--markdown') a.markdown = true;
+    else if (flag === '--csv') a.csv = true;
+    else if (flag === '--slice') {
+      const v = value();
+      if (v === null || v === '') return '--slice needs a slice field (category, split, …)';
+      a.slice = v;
+    } else if (flag === '--metric') {
+      const v = value();
+      if (v === null || !(METRIC_IDS as readonly string[]).includes(v)) return `--metric needs one of ${METRIC_IDS.join(', ')}, got ${v ?? 'nothing'}`;
+      a.metric = v as MetricId;
+    } else if (flag === '--step-pattern') {
+      const v = value();
+      if (v === null) return '--step-pattern needs a regular expression with one capture group';
+      try {
+        compileStepPattern(v);
+      } catch (e) {
+        return `--step-pattern: ${errorMessage(e)}`;
+      }
+      a.stepPattern = v;
     } else if (flag === '--image-root') {
       const v = value();
       if (v === null) return '--image-root needs a folder';
@@ -122,7 +170,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.err(USAGE);
     return 2;
   }
-  if (args.command !== 'summary' && args.command !== 'show' && args.command !== 'check') {
+  if (args.command !== 'summary' && args.command !== 'show' && args.command !== 'check' && args.command !== 'compare') {
     io.err(`rollout-lens: unknown command ${args.command}\n\n${USAGE}`);
     return 2;
   }
@@ -131,6 +179,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     return 2;
   }
   if (args.command === 'check') return checkCommand(args, io);
+  if (args.command === 'compare') return compareCommand(args, io);
   return args.command === 'summary' ? summaryCommand(args, io) : showCommand(args, io);
 }
 
@@ -251,6 +300,224 @@ async function checkCommand(args: Args, io: CliIo): Promise<number> {
   else io.out(renderChecks(logs));
   if (logs.length === 0) return 1;
   return mismatches > 0 ? 1 : 0;
+}
+
+async function compareCommand(args: Args, io: CliIo): Promise<number> {
+  if (args.paths.length < 2) {
+    io.err(`rollout-lens: compare needs two or more checkpoints, eval files or runs (got ${args.paths.length})\n\n${USAGE}`);
+    return 2;
+  }
+  const { sources, errors } = await resolveSources(args.paths, args.stepPattern !== null ? { stepPattern: args.stepPattern } : {});
+  const problems: Array<{ file: string; line: number; message: string }> = [];
+  for (const e of errors) {
+    io.err(`${e}\n`);
+    const colon = e.indexOf(': ');
+    problems.push({ file: colon > 0 ? e.slice(0, colon) : e, line: 0, message: colon > 0 ? e.slice(colon + 2) : e });
+  }
+  const loaded: LoadedSource[] = [];
+  for (const src of sources) {
+    try {
+      loaded.push(await loadSource(src, { imageRoots: args.imageRoots }));
+    } catch (e) {
+      const message = errorMessage(e);
+      io.err(`${src.name}: ${message}\n`);
+      problems.push({ file: src.path, line: 0, message });
+    }
+  }
+  if (loaded.length < 2) {
+    io.err(`rollout-lens: compare read ${loaded.length} source${loaded.length === 1 ? '' : 's'}; it needs two or more\n`);
+    return 1;
+  }
+  const c = compare(loaded, { slice: args.slice });
+  for (const i of c.issues) io.err(formatIssue(i) + '\n');
+  if (args.json) {
+    const j = compareJson(c);
+    j.issues = [...problems, ...j.issues];
+    io.out(JSON.stringify(j, null, 2) + '\n');
+  } else if (args.markdown) io.out(comparisonMarkdown(c, args.metric !== null ? { metric: args.metric } : {}));
+  else if (args.csv) io.out(comparisonCsv(c));
+  else io.out(renderComparison(c, args.metric));
+  return 0;
+}
+
+// ---- compare: JSON (stable; documented in README.md and docs/format-and-cli.md) ----
+
+export interface CompareSourceJson {
+  name: string;
+  path: string;
+  step: number | null;
+  /** Over every sample of the source (all datasets): metric → value (mean over prompts of the mean@N). */
+  metrics: Partial<Record<MetricId, number | null>>;
+  /** Prompts the source has (the largest n over its metrics). */
+  n: number;
+}
+
+export interface CompareJson {
+  [letter: string]: unknown;
+  slice: string | null;
+  slices: Array<{
+    dataset: string;
+    slice: string | null;
+    checkpoints: Array<{
+      name: string;
+      metrics: Partial<Record<MetricId, { value: number | null; n: number }>>;
+      delta: Partial<Record<MetricId, Omit<DeltaStat, 'n'>>> | null;
+    }>;
+  }>;
+  flips: FlipsJson | null;
+  pairwise?: Array<{ a: string; b: string; flips: FlipsJson }>;
+  unmatched: { count: number; bySource: Array<{ name: string; missing: string[] }> };
+  matchedBy: 'id' | 'question';
+  issues: Array<{ file: string; line: number; message: string }>;
+}
+
+interface FlipsJson {
+  aOnly: string[];
+  bOnly: string[];
+  both: number;
+  neither: number;
+}
+
+/** JSON key of the i-th source: a, b, c, … z, then source27, source28, … */
+export function sourceLetter(i: number): string {
+  return i < 26 ? String.fromCharCode(97 + i) : `source${i + 1}`;
+}
+
+function flipsJson(f: Flips): FlipsJson {
+  return { aOnly: f.aOnly, bOnly: f.bOnly, both: f.both, neither: f.neither };
+}
+
+/** The `compare --json` object of a comparison. */
+export function compareJson(c: Comparison): CompareJson {
+  const out: Record<string, unknown> = {};
+  c.sources.forEach((src, i) => {
+    const metrics: Partial<Record<MetricId, number | null>> = {};
+    let n = 0;
+    for (const m of c.metrics) {
+      const st = c.overall[i]?.[m];
+      metrics[m] = st ? st.value : null;
+      n = Math.max(n, st?.n ?? 0);
+    }
+    const j: CompareSourceJson = { name: src.name, path: src.path, step: src.step, metrics, n };
+    out[sourceLetter(i)] = j;
+  });
+  out.slice = c.slice;
+  out.slices = c.rows.map((r) => ({
+    dataset: r.dataset,
+    slice: r.slice,
+    checkpoints: c.sources.map((src, i) => {
+      const metrics: Partial<Record<MetricId, { value: number | null; n: number }>> = {};
+      for (const m of c.metrics) {
+        const st: CellStat | undefined = r.metrics[i]?.[m];
+        metrics[m] = { value: st ? st.value : null, n: st ? st.n : 0 };
+      }
+      const d = r.deltas[i];
+      let delta: Partial<Record<MetricId, Omit<DeltaStat, 'n'>>> | null = null;
+      if (i > 0) {
+        delta = {};
+        for (const m of c.metrics) {
+          const x = d?.[m];
+          if (x) delta[m] = { delta: x.delta, ci: x.ci, p: x.p, pAdjusted: x.pAdjusted, test: x.test, significant: x.significant };
+        }
+      }
+      return { name: src.name, metrics, delta };
+    }),
+  }));
+  const f1 = c.flips[1];
+  out.flips = f1 ? flipsJson(f1) : null;
+  if (c.sources.length > 2) {
+    out.pairwise = c.sources.slice(1).map((src, k) => ({ a: c.sources[0]!.name, b: src.name, flips: flipsJson(c.flips[k + 1]!) }));
+  }
+  const missingAny = new Set(c.unmatched.flatMap((u) => u.missing));
+  out.unmatched = { count: missingAny.size, bySource: c.unmatched.map((u) => ({ name: u.name, missing: u.missing })) };
+  out.matchedBy = c.matchedBy;
+  out.issues = c.issues.map((i) => ({ file: i.file, line: i.line, message: i.message }));
+  return out as CompareJson;
+}
+
+// ---- compare: text ----
+
+import { SIGNIFICANT_MARK as SIGNIFICANT } from './core/compare/exportTable';
+
+function metricText(m: MetricId, v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  return m === 'length' ? v.toFixed(1) : (v * 100).toFixed(1);
+}
+
+function deltaText(m: MetricId, d: DeltaStat | undefined): string {
+  if (!d) return '';
+  const v = m === 'length' ? d.delta.toFixed(1) : (d.delta * 100).toFixed(1);
+  return `${d.delta >= 0 && !v.startsWith('-') ? '+' : ''}${v}${d.significant ? SIGNIFICANT : ''}`;
+}
+
+function padTable(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((cell, k) => (widths[k] = Math.max(widths[k] ?? 0, [...cell].length)));
+  return rows.map((r) => r.map((cell, k) => (k === r.length - 1 ? cell : cell + ' '.repeat(widths[k]! - [...cell].length))).join('  ').trimEnd());
+}
+
+/** A readable comparison: the table of one metric, the others overall, the flips, the unmatched samples. */
+export function renderComparison(c: Comparison, wanted: MetricId | null = null): string {
+  const out: string[] = [];
+  c.sources.forEach((src, i) => {
+    const step = src.step !== null ? `step ${src.step}, ` : '';
+    out.push(`${sourceLetter(i).toUpperCase()}  ${src.name}  (${src.kind}, ${step}${src.evalFiles.length} eval file${src.evalFiles.length === 1 ? '' : 's'}${src.rewards ? `; rewards: ${src.rewards.join(', ')}` : ''})`);
+  });
+  out.push('');
+  let metric: MetricId | null = wanted !== null && c.metrics.includes(wanted) ? wanted : c.metrics.includes('accuracy') ? 'accuracy' : (c.metrics[0] ?? null);
+  if (wanted !== null && metric !== wanted) out.push(`no source has ${METRIC_LABELS[wanted]}; showing ${metric === null ? 'nothing' : METRIC_LABELS[metric]}`);
+  const first = c.sources[0]!.name;
+  if (metric !== null) {
+    const unit = metric === 'length' ? '' : ' %';
+    out.push(`${METRIC_LABELS[metric]}${unit} (n = prompts; Δ vs ${first}${metric === 'length' ? '' : ' in points'} over the prompts both have; ${SIGNIFICANT} significant after Holm, α = ${c.alpha})`);
+    const rows: string[][] = [['dataset', ...c.sources.map((s) => s.name)]];
+    for (const r of c.rows) {
+      const label = r.slice === null ? r.dataset : `  ${c.slice}=${r.slice}`;
+      rows.push([
+        label,
+        ...c.sources.map((_, i) => {
+          const st = r.metrics[i]?.[metric!];
+          if (!st || st.n === 0) return '-';
+          const d = i > 0 ? deltaText(metric!, r.deltas[i]?.[metric!]) : '';
+          return `${metricText(metric!, st.value)} (${st.n})${d ? ` Δ ${d}` : ''}`;
+        }),
+      ]);
+    }
+    rows.push(['all', ...c.sources.map((_, i) => {
+      const st = c.overall[i]?.[metric!];
+      return st && st.n > 0 ? `${metricText(metric!, st.value)} (${st.n})` : '-';
+    })]);
+    out.push(...padTable(rows));
+    const others = c.metrics.filter((m) => m !== metric);
+    if (others.length) {
+      out.push('');
+      out.push('other metrics, all samples:');
+      const orows: string[][] = [['metric', ...c.sources.map((s) => s.name)]];
+      for (const m of others) orows.push([`${METRIC_LABELS[m]}${m === 'length' ? '' : ' %'}`, ...c.sources.map((_, i) => metricText(m, c.overall[i]?.[m]?.value))]);
+      out.push(...padTable(orows).map((l) => `  ${l}`));
+    }
+  } else out.push('no metric to compare: no source has a scored answer');
+  out.push('');
+  out.push(`flips on accuracy vs ${first} (prompts both have; right = per-prompt accuracy ≥ 0.5):`);
+  c.sources.forEach((src, i) => {
+    const f = c.flips[i];
+    if (!f) return;
+    out.push(`  ${src.name}: ${f.bOnly.length} right only here, ${f.aOnly.length} right only in ${first}, ${f.both} right in both, ${f.neither} wrong in both`);
+  });
+  const missingAny = new Set(c.unmatched.flatMap((u) => u.missing));
+  out.push('');
+  if (missingAny.size === 0) out.push(`unmatched: none (every prompt is in every source; matched by ${c.matchedBy === 'id' ? 'sample id' : 'sample id, else image + question'})`);
+  else {
+    out.push(`unmatched: ${missingAny.size} prompt${missingAny.size === 1 ? '' : 's'} not in every source (left out of Δ and flips; --json lists them):`);
+    for (const u of c.unmatched) {
+      if (u.missing.length === 0) continue;
+      const some = u.missing.slice(0, 5).join(', ');
+      out.push(`  ${u.name} lacks ${u.missing.length}: ${some}${u.missing.length > 5 ? ', …' : ''}`);
+    }
+  }
+  const errs = c.issues.filter((i) => i.severity === 'error').length;
+  out.push(`issues   ${c.issues.length === 0 ? 'none' : `${errs} errors, ${c.issues.length - errs} warnings (listed on stderr)`}`);
+  return out.join('\n') + '\n';
 }
 
 export function renderChecks(logs: LogCheck[]): string {

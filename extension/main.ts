@@ -6,6 +6,8 @@ import { registerOpenLogCommand } from './features/openLog';
 import { registerRuntimeCommand } from './features/judge/runtime';
 import { registerDeepLinks, sampleLinkFor, type SampleLinkHandler } from './features/deepLink';
 import { setIndexCacheDir } from './features/config';
+import { ComparePanels } from './features/compare/panel';
+import { registerCompareCommands } from './features/compare/commands';
 import * as path from 'path';
 
 export interface RolloutLensApi {
@@ -15,6 +17,8 @@ export interface RolloutLensApi {
   readonly links: SampleLinkHandler;
   /** A link to one completion of a log in the workspace, or null (see features/deepLink.ts). */
   readonly sampleLinkFor: typeof sampleLinkFor;
+  /** Open comparisons (tests open one from paths and read its init). */
+  readonly compare: ComparePanels;
 }
 
 export function activate(context: vscode.ExtensionContext): RolloutLensApi {
@@ -22,7 +26,8 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
   const runs = new RunsTreeProvider();
   setInspectorProvider(inspector);
   setIndexCacheDir(path.join(context.globalStorageUri.fsPath, 'index-cache'));
-  const runsView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runs, showCollapseAll: true });
+  const compare = new ComparePanels(context.extensionUri);
+  const runsView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runs, showCollapseAll: true, canSelectMany: true });
   runs.setView(runsView);
   context.subscriptions.push(
     vscode.window.registerCustomEditorProvider(INSPECTOR_VIEW_TYPE, inspector, {
@@ -41,15 +46,17 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
       return vscode.commands.executeCommand('rolloutLens.openLog');
     }),
     registerOpenLogCommand(runs),
+    compare,
+    ...registerCompareCommands(compare, runs),
     registerRuntimeCommand(),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('rolloutLens.runGlobs') || e.affectsConfiguration('rolloutLens.runContext')) runs.refresh();
+      if (e.affectsConfiguration('rolloutLens.runGlobs') || e.affectsConfiguration('rolloutLens.runContext') || e.affectsConfiguration('rolloutLens.evalStepPattern')) runs.refresh();
     }),
   );
   const links = registerDeepLinks(context, inspector);
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.{jsonl,parquet,txt,log,json}', false, true, false);
   context.subscriptions.push(watcher, watcher.onDidCreate(() => runs.refresh()), watcher.onDidDelete(() => runs.refresh()));
-  return { inspector, runs, links, sampleLinkFor };
+  return { inspector, runs, links, sampleLinkFor, compare };
 }
 
 export function deactivate(): void {

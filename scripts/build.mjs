@@ -27,6 +27,7 @@ const targets = [
   { ...node, entryPoints: ['extension/core/summaryWorker.ts'], outfile: 'dist/summaryWorker.js' },
   { ...node, entryPoints: ['extension/core/query/textWorker.ts'], outfile: 'dist/textWorker.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/inspector/main.ts'], outfile: 'dist/webview/inspector.js' },
+  { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js' },
 ];
 
 function copyMedia() {
@@ -35,6 +36,7 @@ function copyMedia() {
   copyFileSync(path.join(root, 'media/canvas.css'), path.join(root, 'dist/webview/canvas.css'));
   copyFileSync(path.join(root, 'media/panes.css'), path.join(root, 'dist/webview/panes.css'));
   copyFileSync(path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), path.join(root, 'dist/webview/uplot.css'));
+  if (existsSync(path.join(root, 'media/compare.css'))) copyFileSync(path.join(root, 'media/compare.css'), path.join(root, 'dist/webview/compare.css'));
 }
 
 const t0 = Date.now();

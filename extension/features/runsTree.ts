@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import * as path from 'path';
 import * as fs from 'fs';
-import { discoverRuns, type LogEntry, type RunInfo } from '../core/runs/discover';
+import { discoverRuns, type CheckpointInfo, type LogEntry, type RunInfo } from '../core/runs/discover';
+import type { EvalFileInfo } from '../core/compare/sources';
+import { openPath } from '../core/formats/all';
 import { FORMAT_LABELS, type RolloutLog, type StepKind } from '../core/formats/log';
 import { openSpec } from '../core/formats/all';
 import {
@@ -14,7 +16,17 @@ import { errorMessage } from './inspector/session';
 
 export const RUNS_VIEW_ID = 'rolloutLens.runs';
 /** `contextValue` of the tree's nodes (package.json `view/item/context` menus use them). */
-export const VIEW_ITEMS = { run: 'run', log: 'rolloutLog', step: 'rolloutStep', group: 'rolloutGroup', more: 'rolloutMoreGroups', checkpoint: 'checkpoint' } as const;
+export const VIEW_ITEMS = {
+  run: 'run',
+  log: 'rolloutLog',
+  step: 'rolloutStep',
+  group: 'rolloutGroup',
+  more: 'rolloutMoreGroups',
+  checkpoint: 'checkpoint',
+  /** A checkpoint with eval files (can be compared). */
+  evaluated: 'checkpointEvaluated',
+  evalFile: 'evalFile',
+} as const;
 /** How often expanded logs are re-checked for appended records while the view is visible. */
 export const TREE_POLL_MS = 5000;
 /** Logs kept open for the tree (least recently used closed first). */
@@ -23,7 +35,8 @@ export const OPEN_LOGS = 3;
 export type RunsNode =
   | { kind: 'run'; run: RunInfo }
   | { kind: 'log'; log: LogEntry; run: RunInfo }
-  | { kind: 'checkpoint'; dir: string; step: number | null }
+  | { kind: 'checkpoint'; run: RunInfo; ckpt: CheckpointInfo; headline: EvalHeadline[] }
+  | { kind: 'evalFile'; run: RunInfo; ckpt: CheckpointInfo; info: EvalFileInfo; headline: EvalHeadline | undefined }
   | { kind: 'step'; log: LogEntry; stats: StepStats; stepKind: StepKind }
   | { kind: 'group'; log: LogEntry; stats: GroupStats }
   | { kind: 'more'; log: LogEntry; step: number; firstGroup: number; count: number }
@@ -36,6 +49,51 @@ export function isLogPlaceNode(x: unknown): x is Extract<RunsNode, { kind: 'log'
   const k = (x as { kind?: unknown }).kind;
   const log = (x as { log?: { target?: unknown } }).log;
   return (k === 'log' || k === 'step' || k === 'group' || k === 'more') && typeof log?.target === 'string';
+}
+
+/** The accuracy an eval file states or that its records give, for the tree's descriptions. */
+export interface EvalHeadline {
+  file: string;
+  dataset: string;
+  accuracy: number | null;
+  samples: number;
+}
+
+/** Eval files larger than this are not read for the tree's headline numbers (the comparison still reads them). */
+const HEADLINE_MAX_BYTES = 64 * 1024 * 1024;
+const headlineCache = new Map<string, { key: string; value: EvalHeadline }>();
+
+/** Headline of one eval file (cached by size + mtime); undefined when it cannot be read cheaply. */
+export async function evalHeadline(info: EvalFileInfo): Promise<EvalHeadline | undefined> {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(info.path);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile() || st.size > HEADLINE_MAX_BYTES) return undefined;
+  const key = `${st.size}:${st.mtimeMs}`;
+  const hit = headlineCache.get(info.path);
+  if (hit?.key === key) return hit.value;
+  try {
+    const log = await openPath(info.path);
+    try {
+      const meta = (log as RolloutLog & { evalMeta?: { accuracy: number | null; reportedAccuracy: number | null } }).evalMeta;
+      const accuracy = meta ? meta.accuracy ?? (meta.reportedAccuracy !== null ? meta.reportedAccuracy / 100 : null) : null;
+      const value: EvalHeadline = { file: info.path, dataset: info.dataset, accuracy, samples: log.recordCount };
+      headlineCache.set(info.path, { key, value });
+      return value;
+    } finally {
+      log.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** `shapes-count 58.3 %` */
+export function headlineText(h: EvalHeadline): string {
+  return `${h.dataset} ${h.accuracy === null ? `${h.samples} samples` : `${(h.accuracy * 100).toFixed(1)} %`}`;
 }
 
 interface CachedLog {
@@ -212,8 +270,15 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
       case 'run':
         return [
           ...node.run.logs.map((log): Node => this.logNode(log, node.run)),
-          ...node.run.checkpoints.map((c): Node => ({ kind: 'checkpoint', dir: c.dir, step: c.step })),
+          ...(await Promise.all(
+            node.run.checkpoints.map(async (ckpt): Promise<Node> => {
+              const headline = (await Promise.all((ckpt.evals ?? []).map(evalHeadline))).filter((h): h is EvalHeadline => h !== undefined);
+              return { kind: 'checkpoint', run: node.run, ckpt, headline };
+            }),
+          )),
         ];
+      case 'checkpoint':
+        return (node.ckpt.evals ?? []).map((info): Node => ({ kind: 'evalFile', run: node.run, ckpt: node.ckpt, info, headline: node.headline.find((h) => h.file === info.path) }));
       case 'log': {
         this.expanded.add(node.log.target);
         try {
@@ -301,11 +366,34 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
         return item;
       }
       case 'checkpoint': {
-        const item = new vscode.TreeItem(path.basename(node.dir), vscode.TreeItemCollapsibleState.None);
-        item.description = node.step !== null ? `step ${node.step}` : undefined;
-        item.iconPath = new vscode.ThemeIcon('package');
-        item.tooltip = node.dir;
-        item.contextValue = VIEW_ITEMS.checkpoint;
+        const { ckpt } = node;
+        const evals = ckpt.evals ?? [];
+        const label = ckpt.evalOnly ? (ckpt.step !== null ? `checkpoint-${ckpt.step}` : path.basename(ckpt.dir)) : path.basename(ckpt.dir);
+        const item = new vscode.TreeItem(label, evals.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const parts = [ckpt.step !== null ? `step ${ckpt.step}` : null, ...node.headline.map(headlineText), ckpt.evalOnly ? 'evals only' : null];
+        item.description = parts.filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon(ckpt.evalOnly ? 'graph' : 'package');
+        item.tooltip = [
+          ckpt.dir,
+          ckpt.evalOnly ? 'Eval outputs for this step; the checkpoint folder itself is not here.' : ckpt.hasTrainerState ? 'trainer_state.json present' : 'no trainer_state.json',
+          ...evals.map((e) => {
+            const h = node.headline.find((x) => x.file === e.path);
+            return `${path.relative(node.run.dir, e.path)}: ${h ? headlineText(h) : e.dataset}${h && h.accuracy !== null ? ` of ${h.samples}` : ''}`;
+          }),
+          evals.length ? 'Select two or more and choose Compare Checkpoints, or Compare with Previous Checkpoint.' : 'No eval outputs linked to this checkpoint.',
+        ].join('\n');
+        item.contextValue = evals.length ? VIEW_ITEMS.evaluated : VIEW_ITEMS.checkpoint;
+        item.id = `ckpt:${ckpt.dir}:${ckpt.step ?? ''}`;
+        return item;
+      }
+      case 'evalFile': {
+        const item = new vscode.TreeItem(path.basename(node.info.path), vscode.TreeItemCollapsibleState.None);
+        item.description = node.headline ? headlineText(node.headline) + (node.headline.accuracy !== null ? ` of ${node.headline.samples}` : '') : node.info.dataset;
+        item.iconPath = new vscode.ThemeIcon('checklist');
+        item.resourceUri = vscode.Uri.file(node.info.path);
+        item.tooltip = `${node.info.path}\n${FORMAT_LABELS[node.info.format] ?? node.info.format}${node.info.linkedBy ? ` · linked to step ${node.ckpt.step} by ${node.info.linkedBy}` : ''}`;
+        item.contextValue = VIEW_ITEMS.evalFile;
+        item.command = { command: 'rolloutLens.openLogFromTree', title: 'Open Rollout Log', arguments: [vscode.Uri.file(node.info.path)] };
         return item;
       }
     }

@@ -212,6 +212,53 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await page.close();
   });
 
+  it('compares two checkpoints from the Runs tree and opens a flipped sample side by side', async () => {
+    const page = await newPage();
+    await openWorkbench(page, wb.server.url({ devPath: REPO }));
+    const tab = page.locator('.activitybar .action-item a[aria-label^="Rollout Lens"]').first();
+    await tab.waitFor({ timeout: 60_000 });
+    await tab.click();
+    const row = (label: string) => page.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) }).first();
+    const c100 = row('checkpoint-100');
+    const c200 = row('checkpoint-200');
+    await c200.waitFor({ timeout: 60_000 });
+    await page.locator('.monaco-list-row', { hasText: 'shapes-count' }).first().waitFor({ state: 'attached', timeout: 1000 }).catch(() => undefined);
+    await page.screenshot({ path: path.join(OUTPUT, 'compare-0-tree.png') });
+    // select both checkpoints and choose "Compare Checkpoints…" from the context menu
+    await c100.click();
+    await c200.click({ modifiers: ['Control'] });
+    await c200.click({ button: 'right' });
+    const menuItem = page.locator('.context-view .action-item', { hasText: 'Compare Checkpoints' }).first();
+    await menuItem.waitFor({ timeout: 15_000 });
+    await menuItem.click();
+    const wv = webviewFrame(page);
+    await wv.locator('.cmp-table .cmp-row').first().waitFor({ timeout: 60_000 });
+    await wv.locator('.cmp-row[data-dataset="shapes-count"][data-slice="ID"]').waitFor({ timeout: 30_000 });
+    assert.ok(await wv.locator('.cmp-row[data-dataset="shapes-mc"][data-slice="OOD"]').count(), 'a row per dataset and domain');
+    const head = (await wv.locator('.cmp-table').textContent()) ?? '';
+    assert.match(head, /checkpoint-100/);
+    assert.match(head, /checkpoint-200/);
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(OUTPUT, 'compare-1-table.png') });
+    // the flips: right in checkpoint-100, wrong in checkpoint-200; open the first side by side
+    await wv.locator('.cmp-tab[data-tab="flips"]').click();
+    const flip = wv.locator('.cmp-flip[data-key]').first();
+    await flip.waitFor({ timeout: 30_000 });
+    await flip.click();
+    await page.keyboard.press('Enter');
+    await wv.locator('.cmp-side[data-source="0"] canvas.rlc-canvas[data-state="image"]').waitFor({ timeout: 30_000 });
+    await wv.locator('.cmp-side[data-source="1"] canvas.rlc-canvas[data-state="image"]').waitFor({ timeout: 30_000 });
+    assert.ok(await wv.locator('.cmp-change').count(), 'what changed between the two answers is listed');
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(OUTPUT, 'compare-2-sample.png') });
+    // curves across the four evaluated checkpoints
+    await wv.locator('.cmp-tab[data-tab="curves"]').click();
+    await wv.locator('.cmp-curve[data-metric="accuracy"] .uplot').waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(OUTPUT, 'compare-3-curves.png') });
+    await page.close();
+  });
+
   it('opens a VLM-R1 debug log and a verl folder from the Runs view, with what was assumed shown', async () => {
     const page = await newPage();
     await openWorkbench(page, wb.server.url({ devPath: REPO }));

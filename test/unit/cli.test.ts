@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES, makePng, rec, runCli, tempDir, writeLines } from './helpers';
+import { questionHash } from '../../extension/core/compare/samples';
 
 const FIXTURE_DIR = path.join(FIXTURES, 'rollout-lens');
 const FIXTURE = path.join(FIXTURE_DIR, 'run.rollouts.jsonl');
@@ -146,5 +147,103 @@ describe('CLI', () => {
     assert.equal(without.code, 0);
     assert.equal((JSON.parse(without.out) as { record: { prompt: { images: Array<{ resolved: null }> } } }).record.prompt.images[0].resolved, null);
     assert.match(without.err, /image not found/);
+  });
+});
+
+describe('CLI compare', () => {
+  const RUN = path.join(FIXTURES, 'compare', 'run');
+  const at = (...p: string[]): string => path.join(RUN, ...p);
+  const sc = (q: string): string => `superclevr:q:${questionHash([], q)}`;
+  const close = (a: number, b: number): void => assert.ok(Math.abs(a - b) < 1e-12, `${a} ≠ ${b}`);
+
+  it('--json: the documented shape, accuracies, flips and unmatched of the fixture run', async () => {
+    const { code, out, err } = await runCli(['compare', at('checkpoint-100'), at('eval', 'checkpoint-200'), '--json', '--slice', 'category']);
+    assert.equal(code, 0);
+    const j = JSON.parse(out) as Record<string, any>;
+    assert.deepEqual(Object.keys(j), ['a', 'b', 'slice', 'slices', 'flips', 'unmatched', 'matchedBy', 'issues']);
+    assert.deepEqual(Object.keys(j.a), ['name', 'path', 'step', 'metrics', 'n']);
+    assert.deepEqual([j.a.name, j.a.path, j.a.step, j.a.n], ['checkpoint-100', at('checkpoint-100'), 100, 11]);
+    assert.deepEqual([j.b.name, j.b.step, j.b.n], ['checkpoint-200', 200, 11]);
+    assert.deepEqual(Object.keys(j.a.metrics), ['accuracy', 'f1', 'iou', 'iou50', 'format', 'length']);
+    // per prompt (mean@2 for ds-b), then over the 11 prompts: A = (3 + 1.5 + 2) / 11, B = (4 + 2 + 2) / 11
+    close(j.a.metrics.accuracy, 6.5 / 11);
+    close(j.b.metrics.accuracy, 8 / 11);
+    assert.equal(j.slice, 'category');
+    const row = (dataset: string, slice: string | null) => j.slices.find((r: any) => r.dataset === dataset && r.slice === slice);
+    assert.deepEqual(j.slices.filter((r: any) => r.slice === null).map((r: any) => r.dataset), ['ds-a', 'ds-b', 'superclevr']);
+    const dsA = row('ds-a', null);
+    assert.deepEqual(dsA.checkpoints.map((c: any) => c.name), ['checkpoint-100', 'checkpoint-200']);
+    assert.deepEqual(dsA.checkpoints[0].metrics.accuracy, { value: 0.6, n: 5 });
+    assert.deepEqual(dsA.checkpoints[1].metrics.accuracy, { value: 0.8, n: 5 });
+    assert.equal(dsA.checkpoints[0].delta, null);
+    const d = dsA.checkpoints[1].delta.accuracy;
+    assert.deepEqual(Object.keys(d), ['delta', 'ci', 'p', 'pAdjusted', 'test', 'significant']);
+    close(d.delta, 0.25); // paired a1..a4: 3/4 − 2/4
+    assert.equal(d.test, 'mcnemar');
+    close(d.p, 1); // discordant 1 vs 2
+    assert.equal(d.significant, false);
+    assert.deepEqual(row('ds-b', null).checkpoints.map((c: any) => c.metrics.accuracy.value), [0.5, (1 + 0.5 + 0.5) / 3]);
+    assert.equal(row('ds-b', null).checkpoints[1].delta.accuracy.test, 'bootstrap', 'mean@2: not one answer per prompt');
+    assert.deepEqual(row('ds-a', 'count').checkpoints.map((c: any) => c.metrics.accuracy), [{ value: 0.5, n: 2 }, { value: 2 / 3, n: 3 }]);
+    assert.deepEqual(j.flips, {
+      aOnly: ['ds-a:a3', sc('How many spheres are there in the image?')].sort(),
+      bOnly: ['ds-a:a2', 'ds-a:a4', 'ds-b:b3', sc('How many cylinders are there in the image?')].sort(),
+      both: 4,
+      neither: 0,
+    });
+    assert.deepEqual(j.unmatched, { count: 2, bySource: [{ name: 'checkpoint-100', missing: ['ds-a:a6'] }, { name: 'checkpoint-200', missing: ['ds-a:a5'] }] });
+    assert.equal(j.matchedBy, 'question', 'superclevr has no sample ids');
+    const bad = at('eval', 'checkpoint-200', 'ds-a.eval.jsonl');
+    assert.ok(j.issues.some((i: any) => i.file === bad && i.line === 3 && /not valid JSON/.test(i.message)), JSON.stringify(j.issues));
+    assert.deepEqual(Object.keys(j.issues[0]), ['file', 'line', 'message']);
+    assert.ok(err.split('\n').some((l) => l.startsWith(`${bad}:3: not valid JSON`)), err);
+  });
+
+  it('more than two sources: c, and pairwise flips against the first', async () => {
+    const { code, out } = await runCli(['compare', at('checkpoint-100'), at('checkpoint-200'), at('eval', 'checkpoint-50'), '--json']);
+    assert.equal(code, 0);
+    const j = JSON.parse(out) as Record<string, any>;
+    assert.deepEqual(Object.keys(j), ['a', 'b', 'c', 'slice', 'slices', 'flips', 'pairwise', 'unmatched', 'matchedBy', 'issues']);
+    assert.deepEqual([j.c.name, j.c.step, j.c.n, j.c.metrics.accuracy], ['checkpoint-50', 50, 4, 0.25]);
+    assert.deepEqual(j.pairwise.map((p: any) => [p.a, p.b]), [['checkpoint-100', 'checkpoint-200'], ['checkpoint-100', 'checkpoint-50']]);
+    assert.deepEqual(j.pairwise[0].flips, j.flips);
+    assert.deepEqual(j.pairwise[1].flips, { aOnly: ['ds-a:a1'], bOnly: [], both: 1, neither: 2 });
+    assert.equal(j.slice, null);
+    assert.equal(j.unmatched.bySource[2].missing.length, 1 + 3 + 3 + 1, 'checkpoint-50 lacks a5, a6, ds-b and superclevr');
+  });
+
+  it('prints a readable table, Markdown and CSV', async () => {
+    const text = await runCli(['compare', at('checkpoint-100'), at('eval', 'checkpoint-200')]);
+    assert.equal(text.code, 0);
+    assert.match(text.out, /^Accuracy % /m);
+    assert.match(text.out, /^ds-a +60\.0 \(5\) +80\.0 \(5\) Δ \+25\.0$/m);
+    assert.match(text.out, /^all +59\.1 \(11\) +72\.7 \(11\)$/m);
+    assert.match(text.out, /checkpoint-200: 4 right only here, 2 right only in checkpoint-100, 4 right in both, 0 wrong in both/);
+    assert.match(text.out, /checkpoint-100 lacks 1: ds-a:a6/);
+    const iou = await runCli(['compare', at('checkpoint-100'), at('eval', 'checkpoint-200'), '--metric', 'iou']);
+    assert.match(iou.out, /^mean IoU % /m);
+    assert.match(iou.out, /^ds-b +50\.0 \(3\) +66\.7 \(3\) Δ \+16\.7$/m);
+    const md = await runCli(['compare', at('checkpoint-100'), at('eval', 'checkpoint-200'), '--markdown']);
+    assert.equal(md.code, 0);
+    assert.match(md.out, /\| checkpoint-100 \|/);
+    const csv = await runCli(['compare', at('checkpoint-100'), at('eval', 'checkpoint-200'), '--csv']);
+    assert.equal(csv.code, 0);
+    assert.ok(csv.out.startsWith('dataset,slice,source,step,metric,value,n,answers,delta'), csv.out.slice(0, 80));
+  });
+
+  it('exits 1 when fewer than two sources are read, 2 on usage errors', async () => {
+    const one = await runCli(['compare', at('checkpoint-100'), path.join(RUN, 'nope')]);
+    assert.equal(one.code, 1);
+    assert.match(one.err, /nope: no such file or folder/);
+    assert.match(one.err, /compare read 1 source; it needs two or more/);
+    assert.equal((await runCli(['compare', at('checkpoint-100')])).code, 2);
+    assert.equal((await runCli(['compare', at('checkpoint-100'), at('checkpoint-200'), '--metric', 'bleu'])).code, 2);
+    const pat = await runCli(['compare', at('checkpoint-100'), at('checkpoint-200'), '--step-pattern', 'step']);
+    assert.equal(pat.code, 2);
+    assert.match(pat.err, /capture group/);
+    const none = await runCli(['compare', path.join(RUN, 'checkpoint-100', 'trainer_state.json'), path.join(RUN, 'nope')]);
+    assert.equal(none.code, 1);
+    const help = await runCli(['--help']);
+    assert.match(help.out, /rollout-lens compare A B \[C\.\.\.\]/);
   });
 });

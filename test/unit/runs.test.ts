@@ -2,8 +2,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { discoverRuns, runDirOf } from '../../extension/core/runs/discover';
+import { DEFAULT_RUN_GLOBS, discoverRuns, runDirOf } from '../../extension/core/runs/discover';
 import { selfTestModel } from '../../extension/core/judge/selfTestModel';
+import { FIXTURES } from './helpers';
 
 describe('run discovery (fast-glob)', () => {
   let root: string;
@@ -39,6 +40,60 @@ describe('run discovery (fast-glob)', () => {
   it('treats rollouts/ completions/ logs/ folders as inside the run', () => {
     assert.strictEqual(runDirOf(path.join('/r', 'run1', 'completions', 'c.jsonl')), path.join('/r', 'run1'));
     assert.strictEqual(runDirOf(path.join('/r', 'run1', 'c.jsonl')), path.join('/r', 'run1'));
+  });
+});
+
+describe('run discovery: checkpoints with evals', () => {
+  const compareRoot = path.join(FIXTURES, 'compare');
+  const run = path.join(compareRoot, 'run');
+  const rel = (p: string): string => path.relative(run, p).split(path.sep).join('/');
+
+  it('lists every checkpoint with evals, eval-only ones included; the eval logs outside checkpoint folders stay logs of the run', async () => {
+    const runs = await discoverRuns(compareRoot, DEFAULT_RUN_GLOBS);
+    assert.deepStrictEqual(runs.map((r) => r.dir), [run]);
+    const r = runs[0]!;
+    assert.deepStrictEqual(r.logs.map((l) => [rel(l.target), l.format]), [['logs/rec_results_refcoco_run_300.json', 'r1v-eval-json']]);
+    assert.deepStrictEqual(
+      r.checkpoints.map((c) => [c.step, rel(c.dir), c.hasTrainerState, c.evalOnly ?? false, (c.evals ?? []).map((e) => path.basename(e.path))]),
+      [
+        [50, 'eval/checkpoint-50', false, true, ['ds-a.eval.jsonl']],
+        [100, 'checkpoint-100', true, false, ['ds-a.eval.jsonl', 'ds-b.eval.jsonl', 'superclevr_results.json']],
+        [200, 'checkpoint-200', true, false, ['ds-a.eval.jsonl', 'ds-b.eval.jsonl', 'superclevr_results.json']],
+        [300, 'logs', false, true, ['rec_results_refcoco_run_300.json']],
+      ],
+    );
+    assert.deepStrictEqual(r.checkpoints[1]!.evals!.map((e) => [e.step, e.linkedBy]), [[100, 'folder'], [100, 'folder'], [100, 'folder']]);
+  });
+
+  describe('in a temp workspace', () => {
+    let root: string;
+    before(() => {
+      root = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-runs-evals-'));
+      const w = (p: string, s: string) => { fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true }); fs.writeFileSync(path.join(root, p), s); };
+      const line = JSON.stringify({ sample_id: 1, completion: '<answer>1</answer>', correct: true }) + '\n';
+      w('exp/c/eval/checkpoint-20/x.eval.jsonl', line);
+      w('exp/c/checkpoint-40/trainer_state.json', '{}');
+      w('exp/d/evals/step_7/y.eval.jsonl', line);
+      w('exp/d/train.rollouts.jsonl', '{}');
+    });
+    after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+    it('a run with evals in checkpoint folders and no rollout log is a run; evals in step folders belong to the run', async () => {
+      const runs = await discoverRuns(root, DEFAULT_RUN_GLOBS);
+      assert.deepStrictEqual(runs.map((r) => [r.name, r.logs.map((l) => path.basename(l.target))]), [['c', []], ['d', ['y.eval.jsonl', 'train.rollouts.jsonl']]]);
+      assert.deepStrictEqual(runs[0]!.checkpoints.map((c) => [c.step, path.basename(c.dir), c.evalOnly ?? false, c.evals?.length ?? 0]), [[20, 'checkpoint-20', true, 1], [40, 'checkpoint-40', false, 0]]);
+      assert.deepStrictEqual(runs[1]!.checkpoints.map((c) => [c.step, path.basename(c.dir), c.evalOnly ?? false]), [[7, 'step_7', true]]);
+    });
+  });
+
+  it('runDirOf walks up past step-named folders and one log folder', () => {
+    const r = path.join(path.sep, 'r', 'run1');
+    assert.strictEqual(runDirOf(path.join(r, 'eval', 'checkpoint-100', 'x.eval.jsonl')), r);
+    assert.strictEqual(runDirOf(path.join(r, 'evals', 'step_200', 'x.json')), r);
+    assert.strictEqual(runDirOf(path.join(r, 'checkpoint-100', 'x.eval.jsonl')), r);
+    assert.strictEqual(runDirOf(path.join(r, 'checkpoint-100', 'eval', 'x.eval.jsonl')), r);
+    assert.strictEqual(runDirOf(path.join(r, 'validation_data'), true), r);
+    assert.strictEqual(runDirOf(path.join(r, 'analysis', 'x.eval.jsonl')), path.join(r, 'analysis'));
   });
 });
 

@@ -1,16 +1,21 @@
 // Run discovery with fast-glob: rollout logs matched by the user's globs, grouped into runs, with
-// the run's HF-Trainer-style checkpoints (`checkpoint-N/`). Pure (no `vscode`): used by the Runs
-// tree, the CLI and the tests.
+// the run's HF-Trainer-style checkpoints (`checkpoint-N/`, verl `global_step_N/`) and the eval outputs linked
+// to each (eval-only checkpoints included). Pure (no `vscode`): used by the Runs tree, the CLI and the tests.
 import fg from 'fast-glob';
 import * as path from 'path';
 import type { FormatId } from '../formats/log';
 import { naturalCompare } from '../formats/log';
 import { detectFile, isCompanionFile, isMultiFileFormat } from '../formats/all';
+import { LOG_FOLDERS, checkpointEvals, discoverEvals, runFolderOf, stepFolderOf, type DiscoverEvalsOptions, type EvalFileInfo } from '../compare/sources';
 
 export interface CheckpointInfo {
   dir: string;
   step: number | null;
   hasTrainerState: boolean;
+  /** Eval outputs linked to this checkpoint (compare/sources.ts discoverEvals), in path order. */
+  evals?: EvalFileInfo[];
+  /** No checkpoint folder in the run, only evals of this step (`dir` is the folder holding them). */
+  evalOnly?: true;
 }
 
 /** One log of a run: a file, or a folder of per-step files (TRL parquet, verl, wandb tables). */
@@ -31,30 +36,18 @@ export interface RunInfo {
   checkpoints: CheckpointInfo[];
 }
 
-/** Folder names that hold a run's logs rather than being the run themselves. */
-const LOG_FOLDERS = new Set([
-  'rollouts',
-  'completions',
-  'logs',
-  'log',
-  'rollout_data',
-  'rollout_data_dir',
-  'validation_data',
-  'validation_data_dir',
-  'val_data',
-  'debug_logs',
-  'eval',
-  'evals',
-  'results',
-]);
+export { LOG_FOLDERS };
 
-/** The run a log (file or per-step folder) belongs to: wandb tables belong to the folder holding `wandb/`. */
+/**
+ * The run a log (file or per-step folder) belongs to: wandb tables belong to the folder holding `wandb/`; else
+ * the log's folder, walked up past step-named folders (checkpoint-100, step_200 …) and one log folder (eval/,
+ * logs/, rollouts/ …): `<run>/eval/checkpoint-100/x.eval.jsonl` and `<run>/evals/step_200/x.json` belong to `<run>`.
+ */
 export function runDirOf(logPath: string, isFolder = false): string {
   const parts = logPath.split(/[\\/]/);
   const w = parts.lastIndexOf('wandb');
   if (w > 0) return parts.slice(0, w).join(path.sep) || path.sep;
-  const parent = isFolder ? logPath : path.dirname(logPath);
-  return LOG_FOLDERS.has(path.basename(parent).toLowerCase()) ? path.dirname(parent) : parent;
+  return runFolderOf(isFolder ? logPath : path.dirname(logPath));
 }
 
 export const DEFAULT_IGNORE = [
@@ -89,6 +82,7 @@ export async function discoverRuns(
   globs: readonly string[],
   ignore: readonly string[] = DEFAULT_IGNORE,
   maxFiles = 20000,
+  evalOptions: DiscoverEvalsOptions = {},
 ): Promise<RunInfo[]> {
   let files = await fg([...globs], { cwd: root, absolute: true, onlyFiles: true, ignore: [...ignore], suppressErrors: true, followSymbolicLinks: true, deep: 8 });
   files = files.map((x) => path.normalize(x)).sort(naturalCompare).slice(0, maxFiles);
@@ -111,12 +105,38 @@ export async function discoverRuns(
     list.push(e);
     byRun.set(dir, list);
   }
+  // eval outputs (inside checkpoint folders too): one search of the root, shared out to the runs
+  const evalsByRun = new Map<string, EvalFileInfo[]>();
+  for (const e of await discoverEvals(root, evalOptions)) {
+    const dir = runDirOf(e.path);
+    const list = evalsByRun.get(dir) ?? [];
+    list.push(e);
+    evalsByRun.set(dir, list);
+  }
+  // runs that have only evals linked to checkpoints are runs too
+  for (const [dir, evals] of evalsByRun) if (!byRun.has(dir) && evals.some((e) => e.step !== null)) byRun.set(dir, []);
   const runs: RunInfo[] = [];
   for (const [dir, logs] of [...byRun.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
     logs.sort((a, b) => naturalCompare(a.target, b.target));
-    runs.push({ dir, name: path.basename(dir), logs, checkpoints: await discoverCheckpoints(dir) });
+    const checkpoints = withEvals(dir, await discoverCheckpoints(dir), evalsByRun.get(dir) ?? []);
+    runs.push({ dir, name: path.basename(dir), logs, checkpoints });
   }
   return runs;
+}
+
+/**
+ * Checkpoints with the evals linked to their step; a step with evals and no checkpoint folder becomes an
+ * eval-only checkpoint (dir: the step folder holding the evals, e.g. `eval/checkpoint-50`).
+ */
+export function withEvals(runDir: string, checkpoints: CheckpointInfo[], evals: readonly EvalFileInfo[]): CheckpointInfo[] {
+  const out = [...checkpoints];
+  for (const g of checkpointEvals(runDir, evals)) {
+    const same = out.filter((c) => c.step === g.step && !c.evalOnly);
+    const hit = same.find((c) => g.dir !== null && path.normalize(c.dir) === path.normalize(g.dir)) ?? same[0];
+    if (hit) hit.evals = g.evals;
+    else out.push({ dir: stepFolderOf(g.evals) ?? runDir, step: g.step, hasTrainerState: false, evalOnly: true, evals: g.evals });
+  }
+  return out.sort((a, b) => (a.step ?? Infinity) - (b.step ?? Infinity) || a.dir.localeCompare(b.dir));
 }
 
 export async function discoverCheckpoints(runDir: string): Promise<CheckpointInfo[]> {
