@@ -20,6 +20,7 @@ import {
   targetsOf,
 } from './scenes';
 import { writeFrameworkRuns, type DemoItem } from './frameworks';
+import { writeEvalOutputs, type EvalOutputs } from './evals';
 
 export interface DemoOptions {
   seed?: number;
@@ -28,13 +29,18 @@ export interface DemoOptions {
   groupSize?: number;
   /** Also write the run as verl, VLM-R1, TRL and ms-swift would have logged it (default true). */
   frameworks?: boolean;
+  /** Also write eval outputs of checkpoints 50, 100, 150 and 200 under `runs/grpo-demo/eval/` (default true). */
+  evals?: boolean;
 }
 
 export interface DemoResult {
   outDir: string;
   logFile: string;
   records: number;
+  /** Training images (the eval images are counted in `evals`). */
   images: number;
+  /** The eval outputs written (null with `evals: false`). */
+  evals: EvalOutputs | null;
 }
 
 export const DEMO_DEFAULTS = { seed: 7, steps: 24, prompts: 8, groupSize: 8 } as const;
@@ -138,11 +144,11 @@ export function groupAdvantages(rewards: number[]): number[] {
 
 const PLURAL: Record<string, string> = { circle: 'circles', square: 'squares', triangle: 'triangles' };
 
-function noun(kind: string, n: number): string {
+export function noun(kind: string, n: number): string {
   return n === 1 ? kind : PLURAL[kind] ?? `${kind}s`;
 }
 
-function where(o: SceneObject, scene: Scene): string {
+export function where(o: SceneObject, scene: Scene): string {
   const fx = o.cx / scene.width;
   const fy = o.cy / scene.height;
   const v = fy < 0.36 ? 'top' : fy > 0.64 ? 'bottom' : 'middle';
@@ -152,18 +158,18 @@ function where(o: SceneObject, scene: Scene): string {
   return `${v} ${h === 'center' ? 'center' : h}`;
 }
 
-function boxJson(b: Box4, label: string): string {
+export function boxJson(b: Box4, label: string): string {
   return `{"bbox_2d": [${b.join(', ')}], "label": "${label}"}`;
 }
 
 /** Ground-truth box in model-input pixels (what a perfect policy would write). */
-function toInput(o: SceneObject, scene: Scene): Box4 {
+export function toInput(o: SceneObject, scene: Scene): Box4 {
   const sx = scene.inputWidth / scene.width;
   const sy = scene.inputHeight / scene.height;
   return [o.bbox[0] * sx, o.bbox[1] * sy, o.bbox[2] * sx, o.bbox[3] * sy];
 }
 
-function jitterBox(rng: Rng, b: Box4, sigma: number, scene: Scene): Box4 {
+export function jitterBox(rng: Rng, b: Box4, sigma: number, scene: Scene): Box4 {
   const w = b[2] - b[0];
   const h = b[3] - b[1];
   const shiftX = gaussian(rng) * sigma * w * 0.8;
@@ -182,7 +188,7 @@ function jitterBox(rng: Rng, b: Box4, sigma: number, scene: Scene): Box4 {
   return [x1, y1, x2, y2];
 }
 
-interface Mention {
+export interface Mention {
   /** The object the policy believes it sees (a target, a distractor, or nothing for a phantom). */
   obj?: SceneObject;
   box: Box4;
@@ -190,7 +196,7 @@ interface Mention {
   place: string;
 }
 
-interface Plan {
+export interface Plan {
   mentions: Mention[];
   skipped: SceneObject[];
   count: number;
@@ -216,13 +222,19 @@ const FOUND = [
   (p: string) => `Another candidate is in the ${p}: `,
 ];
 
-function planCompletion(rng: Rng, scene: Scene, skill: number): Plan {
+/** Box noise (relative to the object size) of a policy with `skill` in [0, 1]. */
+export function boxSigma(skill: number): number {
+  const bad = 1 - skill;
+  return 0.03 + 0.32 * bad * bad + 0.05 * bad;
+}
+
+export function planCompletion(rng: Rng, scene: Scene, skill: number): Plan {
   const targets = targetsOf(scene);
   const others = scene.objects.filter((o) => !targets.includes(o));
   const bad = 1 - skill;
   const mentions: Mention[] = [];
   const skipped: SceneObject[] = [];
-  const sigma = 0.03 + 0.32 * bad * bad + 0.05 * bad;
+  const sigma = boxSigma(skill);
   const pDetect = 0.5 + 0.49 * skill;
   for (const t of targets) {
     if (rng() < pDetect) mentions.push({ obj: t, box: jitterBox(rng, toInput(t, scene), sigma, scene), place: where(t, scene) });
@@ -275,7 +287,7 @@ function planCompletion(rng: Rng, scene: Scene, skill: number): Plan {
   return { mentions, skipped, count, statedCount, formatError, verboseAnswer: skill < 0.4 && rng() < 0.2, truncated: false };
 }
 
-function writeCompletion(rng: Rng, scene: Scene, plan: Plan): string {
+export function writeCompletion(rng: Rng, scene: Scene, plan: Plan): string {
   const target = labelOf(scene.target);
   const parts: string[] = [pick(rng, INTROS)(target)];
   const items: Array<{ y: number; text: string }> = [];
@@ -328,7 +340,7 @@ function writeTruncated(rng: Rng, scene: Scene, plan: Plan): string {
   return text.slice(0, maxChars);
 }
 
-function tokensOf(text: string): number {
+export function tokensOf(text: string): number {
   return Math.max(1, Math.round(text.length / 3.7));
 }
 
@@ -380,7 +392,7 @@ interface StepStats {
   truncated: number;
 }
 
-function promptText(scene: Scene): string {
+export function promptText(scene: Scene): string {
   const t = labelOf(scene.target);
   return (
     `Locate every ${t} in the image and count them. ` +
@@ -591,8 +603,9 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
 
   writeCheckpoints(runDir, seed, stats, prompts, groupSize);
   if (opts.frameworks !== false) writeFrameworkRuns(root, items, seed, groupSize);
-  fs.writeFileSync(path.join(root, 'README.md'), readmeText(steps, prompts, groupSize, seed, scenes));
-  return { outDir: root, logFile, records: lines.length, images: scenes.length };
+  const evals = opts.evals !== false ? writeEvalOutputs(root, runDir, seed, scenes) : null;
+  fs.writeFileSync(path.join(root, 'README.md'), readmeText(steps, prompts, groupSize, seed, scenes, evals));
+  return { outDir: root, logFile, records: lines.length, images: scenes.length, evals };
 }
 
 function randInt0(rng: Rng, n: number): number {
@@ -799,7 +812,7 @@ function preprocessorConfig(): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // README and CLI
 
-function readmeText(steps: number, prompts: number, groupSize: number, seed: number, scenes: Scene[]): string {
+function readmeText(steps: number, prompts: number, groupSize: number, seed: number, scenes: Scene[], evals: EvalOutputs | null): string {
   const sizes = scenes.map((s) => `| \`${s.id}.png\` | ${s.width}×${s.height} | ${s.inputWidth}×${s.inputHeight} | ${labelOf(s.target)} | ${targetsOf(s).length} |`).join('\n');
   return `# Rollout Lens demo workspace — SYNTHETIC DATA
 
@@ -814,7 +827,9 @@ It exists so you can try Rollout Lens without a GPU run of your own.
 | \`data/images/scene-XXXX.png\` | ${scenes.length} drawn scenes (coloured circles, squares, triangles), CLEVR / PuzzleVQA style |
 | \`runs/${RUN_NAME}/rollouts/train.rollouts.jsonl\` | A GRPO run in Rollout Lens JSONL: ${steps} steps × ${prompts} prompts × ${groupSize} completions = ${steps * prompts * groupSize} lines |
 | \`runs/${RUN_NAME}/checkpoint-100/\`, \`checkpoint-200/\` | Hugging Face Trainer checkpoint metadata (\`trainer_state.json\` with TRL GRPO metrics, \`config.json\`, \`adapter_config.json\`, \`preprocessor_config.json\`) — no weights |
-
+${evals ? `| \`runs/${RUN_NAME}/eval/checkpoint-N/*.eval.jsonl\` | Eval outputs of checkpoints ${evals.steps.join(', ')} on two held-out datasets (see *Evals* below) |
+| \`data/images/eval/eval-XXXX.png\` | ${evals.images} held-out scenes, one per eval sample |
+` : ''}
 The simulated task is referring-expression grounding plus counting: "Locate every red circle in the
 image and count them". Completions are written the way Qwen2.5-VL writes them: reasoning in
 \`<think>…</think>\` with one \`{"bbox_2d": [x1, y1, x2, y2], "label": "…"}\` per object found, in pixels of the
@@ -845,13 +860,45 @@ ${sizes}
    \`runs/${RUN_NAME}/rollouts/train.rollouts.jsonl\` in the Explorer: it opens in the Rollout Lens inspector.
 3. Step through steps and groups; hover a box in the reasoning to see it on the image.
 
+${evals ? evalsReadme(evals) : ''}
 You can delete this folder at any time; regenerate it with \`npm run demo -- --out DIR\`.
+`;
+}
+
+function evalsReadme(e: EvalOutputs): string {
+  const files = e.steps.map((s) => `| \`runs/${RUN_NAME}/eval/checkpoint-${s}/\` | \`shapes-count.eval.jsonl\`, \`shapes-mc.eval.jsonl\` |${s === 100 || s === 200 ? ' also a checkpoint folder' : ' eval only'} |`).join('\n');
+  const missing = e.missing ? ` \`${e.missing.sampleId}\` is missing from checkpoint-${e.missing.step}'s shapes-count file (an eval that crashed before the end).` : '';
+  return `
+## Evals
+
+The run's checkpoints were "evaluated" (synthetically) on ${e.samples} held-out scenes, in Rollout Lens eval JSONL
+(one answer per line: \`sample_id\`, \`prompt\`, \`completion\`, \`reference\`, \`correct\`, \`slice\`, \`checkpoint\`).
+Checkpoints 50 and 150 exist only as evals.
+
+| Folder | Files | |
+| --- | --- | --- |
+${files}
+
+- \`shapes-count\`: the training task (count the red circles; boxes in \`<think>\`, the count in \`<answer>\`).
+  \`correct\` is the exact count; IoU is computed by the viewer from the boxes in the completion.
+- \`shapes-mc\`: "Which colours appear among the shapes? Select all that apply." with options A–E; the answer is
+  a set of letters (\`A, C\`), \`correct\` is an exact set match and the viewer computes option-set F1.
+- \`slice.domain\`: \`ID\` when the sample's target (colour + shape) was the target of a training prompt
+  (${e.trainTargets.join(', ')}),
+  \`OOD\` otherwise (${e.inDomain} ID, ${e.samples - e.inDomain} OOD): a colour–shape combination the run never trained on.
+  shapes-mc uses the domain of the same image. \`slice.category\`: the target shape (shapes-count), \`colours-K\` with K colours present (shapes-mc).
+
+Sample ids are the same in every checkpoint's files, so checkpoints can be compared answer by answer.${missing ? `\n${missing.trim()}` : ''}
+In-domain accuracy rises clearly from step 50 to 200, out-of-domain barely; late checkpoints' reasoning
+contradicts their answer a little more often (verdicts with source \`rules\`). Try:
+
+    rollout-lens compare runs/${RUN_NAME}/checkpoint-100 runs/${RUN_NAME}/checkpoint-200 --slice domain
 `;
 }
 
 const USAGE = `Usage: rollout-lens-demo [--out DIR] [--seed N] [--steps N] [--prompts N] [--group-size N] [--no-serve]
 
-Writes a synthetic Rollout Lens demo workspace (images, a GRPO rollout log, checkpoint metadata) into DIR
+Writes a synthetic Rollout Lens demo workspace (images, a GRPO rollout log, checkpoint metadata, eval outputs) into DIR
 (default ./demo-workspace).`;
 
 /** Parses the command line, generates the workspace, prints what was written. Returns an exit code. */
@@ -914,6 +961,7 @@ export function main(argv: string[] = process.argv.slice(2), log: (s: string) =>
     log(`  ${r.images} images in ${path.join(r.outDir, 'data', 'images')}`);
     log(`  ${r.records} rollouts in ${r.logFile}`);
     log(`  checkpoints: ${CHECKPOINT_STEPS.map((c) => path.join(r.outDir, 'runs', RUN_NAME, `checkpoint-${c}`)).join(', ')}`);
+    if (r.evals) log(`  evals: ${r.evals.files.length} eval files (checkpoints ${r.evals.steps.join(', ')}; ${r.evals.samples} samples per dataset) in ${r.evals.dir}`);
     log(`  ${path.join(r.outDir, 'README.md')}`);
     log(`Open the folder in VS Code, then Rollout Lens (activity bar) → Runs, or double-click the .rollouts.jsonl.`);
     return 0;

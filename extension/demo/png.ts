@@ -36,8 +36,8 @@ function chunk(type: string, data: Buffer): Buffer {
   return out;
 }
 
-/** Encodes an RGB image (row-major, 3 bytes per pixel) as a PNG file. Deterministic. */
-export function encodePng(width: number, height: number, rgb: Uint8Array): Buffer {
+/** Encodes an RGB image (row-major, 3 bytes per pixel) as a PNG file. Deterministic for a given zlib `level` (default 9). */
+export function encodePng(width: number, height: number, rgb: Uint8Array, level = 9): Buffer {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new Error(`encodePng: bad size ${width}x${height}`);
   }
@@ -58,7 +58,7 @@ export function encodePng(width: number, height: number, rgb: Uint8Array): Buffe
   ihdr[10] = 0; // compression
   ihdr[11] = 0; // filter method
   ihdr[12] = 0; // no interlace
-  const idat = zlib.deflateSync(raw, { level: 9 });
+  const idat = zlib.deflateSync(raw, { level });
   return Buffer.concat([PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
 }
 
@@ -172,7 +172,7 @@ export class Raster {
     }
   }
 
-  toPng(): Buffer {
-    return encodePng(this.width, this.height, this.data);
+  toPng(level = 9): Buffer {
+    return encodePng(this.width, this.height, this.data, level);
   }
 }

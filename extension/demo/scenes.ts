@@ -116,7 +116,8 @@ function overlaps(a: number[], b: number[], margin: number): boolean {
   return !(a[2] + margin <= b[0] || b[2] + margin <= a[0] || a[3] + margin <= b[1] || b[3] + margin <= a[1]);
 }
 
-function objectBox(kind: ShapeKind, cx: number, cy: number, s: number): [number, number, number, number] {
+/** Tight integer box of a shape with centre (cx, cy) and half-size s, in pixels. */
+export function objectBox(kind: ShapeKind, cx: number, cy: number, s: number): [number, number, number, number] {
   // Triangles: apex at (cx, cy - s), base from (cx - s, cy + 0.8 s) to (cx + s, cy + 0.8 s).
   const y2 = kind === 'triangle' ? cy + 0.8 * s : cy + s;
   return [Math.floor(cx - s), Math.floor(cy - s), Math.ceil(cx + s), Math.ceil(y2)];
@@ -206,8 +207,8 @@ function darker(c: RGB, k: number): RGB {
   return [Math.round(c[0] * k), Math.round(c[1] * k), Math.round(c[2] * k)];
 }
 
-/** Draws the scene and returns its PNG bytes. */
-export function renderScene(scene: Scene, seed: number): Buffer {
+/** Draws the scene and returns its PNG bytes (zlib `level` 9 unless told: lower is faster, a little bigger). */
+export function renderScene(scene: Scene, seed: number, level = 9): Buffer {
   const rng = mulberry32(mixSeed(seed, 0xb9, scene.width, scene.height, scene.objects.length));
   const base = 226 + Math.floor(rng() * 20);
   const tint = Math.floor(rng() * 3);
@@ -241,5 +242,5 @@ export function renderScene(scene: Scene, seed: number): Buffer {
     const fill = PALETTE[o.color];
     r.fillShape(shapeSdf(o), fill, darker(fill, 0.7), 2);
   }
-  return r.toPng();
+  return r.toPng(level);
 }

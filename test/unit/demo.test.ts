@@ -6,7 +6,10 @@ import * as zlib from 'node:zlib';
 import { describe, it, before, after } from 'mocha';
 import { extractBoxes, generateDemoWorkspace, groupAdvantages, iou, main, scoreCompletion } from '../../extension/demo/generate';
 import { crc32, encodePng, PNG_SIGNATURE } from '../../extension/demo/png';
-import { mulberry32, roundHalfEven, smartResize } from '../../extension/demo/scenes';
+import { generateScene, mulberry32, roundHalfEven, smartResize } from '../../extension/demo/scenes';
+import { EVAL_STEPS, parseOptionSet, writeEvalOutputs } from '../../extension/demo/evals';
+import { openEvalJsonl } from '../../extension/core/formats/evalOutputs';
+import type { Rollout } from '../../extension/core/model';
 
 interface Rec {
   step: number;
@@ -240,7 +243,7 @@ describe('demo workspace generator', function () {
   it('is deterministic: the same seed gives identical bytes, another seed differs', () => {
     const again = generateDemoWorkspace(dir2, { seed: 11 });
     assert.ok(fs.readFileSync(again.logFile).equals(fs.readFileSync(result.logFile)));
-    for (const f of fs.readdirSync(path.join(dir, 'data', 'images'))) {
+    for (const f of fs.readdirSync(path.join(dir, 'data', 'images')).filter((x) => x.endsWith('.png'))) {
       assert.ok(fs.readFileSync(path.join(dir2, 'data', 'images', f)).equals(fs.readFileSync(path.join(dir, 'data', 'images', f))), f);
     }
     const ts = 'runs/grpo-demo/checkpoint-200/trainer_state.json';
@@ -281,9 +284,307 @@ describe('demo workspace generator', function () {
     assert.equal(code, 0, errs.join('\n'));
     assert.match(out.join('\n'), /SYNTHETIC/);
     assert.match(out.join('\n'), /8 rollouts/);
+    assert.ok(out.some((l) => l.includes('evals: 8 eval files') && l.endsWith(path.join(path.resolve(target), 'runs', 'grpo-demo', 'eval'))), out.join('\n'));
     assert.ok(fs.existsSync(path.join(target, 'runs/grpo-demo/rollouts/train.rollouts.jsonl')));
     assert.equal(main(['--seed', 'x'], () => undefined, () => undefined), 2);
     assert.equal(main(['--bogus'], () => undefined, () => undefined), 2);
+  });
+});
+
+interface EvalRec {
+  sample_id: string;
+  checkpoint: string;
+  prompt: { text: string; images: Array<{ path: string; width: number; height: number; input_width: number; input_height: number }> };
+  completion: string;
+  reference: { answer: string; boxes?: Array<{ bbox: [number, number, number, number]; label: string; frame: string }> };
+  correct: boolean;
+  slice: { dataset: string; domain: 'ID' | 'OOD'; category: string };
+  scores?: unknown;
+  verdict?: { label: string; source: string; rationale: string };
+  extra: { completion_tokens: number };
+}
+
+/** Exact two-sided McNemar p from the discordant counts. */
+function mcnemarP(b: number, c: number): number {
+  const n = b + c;
+  if (n === 0) return 1;
+  let tail = 0;
+  let coef = 1;
+  for (let i = 0; i <= Math.min(b, c); i++) {
+    if (i > 0) coef = (coef * (n - i + 1)) / i;
+    tail += coef;
+  }
+  return Math.min(1, (2 * tail) / 2 ** n);
+}
+
+describe('demo workspace eval outputs', function () {
+  this.timeout(60000);
+  const DATASETS = ['shapes-count', 'shapes-mc'] as const;
+  let dir: string;
+  let dir2: string;
+  let result: ReturnType<typeof generateDemoWorkspace>;
+  /** dataset → checkpoint step → sample id → record. */
+  const recs = new Map<string, Map<number, Map<string, EvalRec>>>();
+  const fileOf = (root: string, step: number, ds: string) => path.join(root, 'runs', 'grpo-demo', 'eval', `checkpoint-${step}`, `${ds}.eval.jsonl`);
+  const at = (ds: string, step: number) => recs.get(ds)!.get(step)!;
+  const acc = (ds: string, step: number, domain: string) => {
+    const xs = [...at(ds, step).values()].filter((r) => r.slice.domain === domain);
+    return xs.filter((r) => r.correct).length / xs.length;
+  };
+  const flips = (ds: string, a: number, b: number, domain?: string) => {
+    let up = 0;
+    let down = 0;
+    for (const [id, x] of at(ds, a)) {
+      const y = at(ds, b).get(id);
+      if (!y || (domain && x.slice.domain !== domain)) continue;
+      if (!x.correct && y.correct) up++;
+      if (x.correct && !y.correct) down++;
+    }
+    return { up, down };
+  };
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-demo-eval-'));
+    dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-demo-eval-'));
+    result = generateDemoWorkspace(dir, { seed: 11 });
+    for (const ds of DATASETS) {
+      const bySteps = new Map<number, Map<string, EvalRec>>();
+      for (const step of EVAL_STEPS) {
+        const m = new Map<string, EvalRec>();
+        const lines = fs.readFileSync(fileOf(dir, step, ds), 'utf8').split('\n');
+        assert.equal(lines.pop(), '', 'the file ends with a newline');
+        for (const l of lines) {
+          const r = JSON.parse(l) as EvalRec;
+          assert.ok(!m.has(r.sample_id), `${ds}@${step}: ${r.sample_id} twice`);
+          m.set(r.sample_id, r);
+        }
+        bySteps.set(step, m);
+      }
+      recs.set(ds, bySteps);
+    }
+  });
+
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dir2, { recursive: true, force: true });
+  });
+
+  it('writes 4 checkpoints × 2 datasets of eval JSONL, and says so in the README', () => {
+    assert.deepEqual([...EVAL_STEPS], [50, 100, 150, 200]);
+    const evalDir = path.join(dir, 'runs', 'grpo-demo', 'eval');
+    assert.ok(result.evals);
+    assert.equal(result.evals.dir, evalDir);
+    assert.deepEqual(fs.readdirSync(evalDir).sort(), ['checkpoint-100', 'checkpoint-150', 'checkpoint-200', 'checkpoint-50']);
+    const expected = EVAL_STEPS.flatMap((s) => DATASETS.map((ds) => fileOf(dir, s, ds)));
+    assert.deepEqual(result.evals.files, expected);
+    for (const step of EVAL_STEPS) {
+      assert.deepEqual(fs.readdirSync(path.join(evalDir, `checkpoint-${step}`)).sort(), ['shapes-count.eval.jsonl', 'shapes-mc.eval.jsonl']);
+    }
+    // Checkpoint folders only for 100 and 200: 50 and 150 are eval-only.
+    assert.ok(!fs.existsSync(path.join(dir, 'runs', 'grpo-demo', 'checkpoint-50')));
+    assert.ok(!fs.existsSync(path.join(dir, 'runs', 'grpo-demo', 'checkpoint-150')));
+    const readme = fs.readFileSync(path.join(dir, 'README.md'), 'utf8');
+    assert.match(readme, /## Evals/);
+    assert.match(readme, /shapes-count\.eval\.jsonl/);
+    assert.match(readme, /rollout-lens compare runs\/grpo-demo\/checkpoint-100 runs\/grpo-demo\/checkpoint-200 --slice domain/);
+  });
+
+  it('every line reads with the eval-jsonl reader without errors, its images found', async () => {
+    let records = 0;
+    for (const file of result.evals!.files) {
+      const log = await openEvalJsonl(file);
+      try {
+        assert.equal(log.format, 'eval-jsonl');
+        assert.deepEqual(log.issues.filter((i) => i.severity === 'error'), [], file);
+        const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).length;
+        assert.equal(log.recordCount, lines);
+        assert.equal(log.evalMeta.judged, lines);
+        const step = Number(/checkpoint-(\d+)/.exec(file)![1]);
+        for (let i = 0; i < log.recordCount; i++) {
+          const { rollout, issues } = log.read(i);
+          assert.deepEqual(issues.filter((x) => x.severity === 'error'), [], `${file}:${i + 1}`);
+          const r = rollout as Rollout;
+          assert.ok(r && r.eval, `${file}:${i + 1}`);
+          assert.equal(r.eval.checkpoint, `checkpoint-${step}`);
+          assert.equal(typeof r.eval.correct, 'boolean');
+          assert.deepEqual(r.eval.scores, {}, 'no scores written: the viewer computes IoU and F1');
+          assert.deepEqual(Object.keys(r.eval.slice).sort(), ['category', 'dataset', 'domain']);
+          assert.ok(['ID', 'OOD'].includes(r.eval.slice.domain));
+          assert.equal(r.prompt.images.length, 1);
+          const img = r.prompt.images[0];
+          assert.ok(img.resolved && fs.existsSync(img.resolved), `${file}:${i + 1}: ${img.path}`);
+          assert.equal(path.dirname(img.resolved), path.join(dir, 'data', 'images', 'eval'));
+          assert.deepEqual(smartResize(img.height!, img.width!), [img.inputHeight, img.inputWidth]);
+          if (r.eval.slice.dataset === 'shapes-count') {
+            assert.equal(r.eval.slice.category, /Locate every \w+ (\w+)/.exec(r.prompt.text)![1]);
+            assert.ok(r.reference.boxes.length >= 1);
+            for (const b of r.predicted) assert.equal(b.frame, 'model-input');
+          } else {
+            assert.match(r.eval.slice.category, /^colours-[1-5]$/);
+            assert.equal(r.predicted.length, 0);
+          }
+          records++;
+        }
+      } finally {
+        log.close();
+      }
+    }
+    assert.equal(records, 8 * 60 - 1);
+  });
+
+  it('keeps sample ids across checkpoints, except the sample a crashed eval never reached', () => {
+    for (const ds of DATASETS) {
+      const ids = [...at(ds, 200).keys()];
+      const prefix = ds === 'shapes-count' ? 'count' : 'mc';
+      assert.deepEqual(ids, Array.from({ length: 60 }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`));
+      for (const step of EVAL_STEPS) {
+        const here = [...at(ds, step).keys()];
+        if (ds === 'shapes-count' && step === 150) assert.deepEqual(here, ids.filter((id) => id !== 'count-0059'));
+        else assert.deepEqual(here, ids, `${ds}@${step}`);
+        for (const [id, r] of at(ds, step)) {
+          const first = at(ds, 200).get(id)!;
+          // The same sample everywhere: same prompt, image, reference and slice.
+          assert.deepEqual([r.prompt, r.reference, r.slice], [first.prompt, first.reference, first.slice]);
+          assert.equal(r.checkpoint, `checkpoint-${step}`);
+        }
+      }
+    }
+    // Both datasets ask about the same images, one per sample.
+    for (const [id, r] of at('shapes-count', 200)) assert.deepEqual(r.prompt.images, at('shapes-mc', 200).get(id.replace('count', 'mc'))!.prompt.images);
+    assert.deepEqual(result.evals!.missing, { step: 150, dataset: 'shapes-count', sampleId: 'count-0059' });
+  });
+
+  it('correct is what the completion says (exact count, exact option set)', () => {
+    for (const step of EVAL_STEPS) {
+      for (const r of at('shapes-count', step).values()) {
+        const ans = /<answer>([\s\S]*?)<\/answer>/.exec(r.completion);
+        const num = ans ? /-?\d+/.exec(ans[1]) : null;
+        assert.equal(r.correct, num !== null && num[0] === r.reference.answer, `${r.sample_id}@${step}`);
+        assert.equal(r.reference.answer, String(r.reference.boxes!.length));
+        for (const b of r.reference.boxes!) assert.equal(b.frame, 'original');
+        assert.equal(r.scores, undefined);
+      }
+      for (const r of at('shapes-mc', step).values()) {
+        assert.match(r.completion, /^<think>[\s\S]+<\/think><answer>[A-E](, [A-E])*<\/answer>$/);
+        const got = parseOptionSet(/<answer>(.*)<\/answer>/.exec(r.completion)![1]);
+        const want = parseOptionSet(r.reference.answer);
+        assert.equal(r.correct, got.size === want.size && [...got].every((x) => want.has(x)), `${r.sample_id}@${step}`);
+        assert.equal(r.slice.category, `colours-${want.size}`);
+        assert.equal(r.scores, undefined);
+      }
+    }
+  });
+
+  it('uses held-out scenes: other images than the training prompts, ID = a target combination seen in training', () => {
+    const train = new Set(fs.readdirSync(path.join(dir, 'data', 'images')).filter((f) => f.endsWith('.png')).map((f) => fs.readFileSync(path.join(dir, 'data', 'images', f)).toString('base64')));
+    const evalImages = fs.readdirSync(path.join(dir, 'data', 'images', 'eval'));
+    assert.equal(evalImages.length, 60);
+    assert.equal(result.evals!.images, 60);
+    for (const f of evalImages) assert.ok(!train.has(fs.readFileSync(path.join(dir, 'data', 'images', 'eval', f)).toString('base64')), f);
+    const trainRecs = fs.readFileSync(result.logFile, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as Rec);
+    const trainTargets = new Set(trainRecs.map((r) => /Locate every (\w+ \w+)/.exec(r.prompt.text)![1]));
+    assert.deepEqual(result.evals!.trainTargets, [...trainTargets].sort());
+    const domains = { ID: 0, OOD: 0 };
+    for (const r of at('shapes-count', 200).values()) {
+      const target = /Locate every (\w+ \w+)/.exec(r.prompt.text)![1];
+      assert.equal(r.slice.domain, trainTargets.has(target) ? 'ID' : 'OOD', `${r.sample_id}: ${target}`);
+      domains[r.slice.domain]++;
+    }
+    assert.deepEqual(domains, { ID: 40, OOD: 20 });
+  });
+
+  it('in-domain accuracy rises clearly (a paired test finds 200 vs 100 significant), out-of-domain barely', () => {
+    const id = EVAL_STEPS.map((s) => acc('shapes-count', s, 'ID'));
+    const ood = EVAL_STEPS.map((s) => acc('shapes-count', s, 'OOD'));
+    assert.ok(id[3] - id[0] >= 0.25, `ID ${id.join(' ')}`);
+    assert.ok(id[3] - id[1] >= 0.15, `ID ${id.join(' ')}`);
+    assert.ok(Math.abs(ood[3] - ood[1]) <= 0.1, `OOD ${ood.join(' ')}`);
+    assert.ok(ood[3] - ood[0] <= 0.15 && Math.max(...ood) < Math.min(id[2], id[3]), `OOD ${ood.join(' ')}`);
+    const fid = flips('shapes-count', 100, 200, 'ID');
+    const food = flips('shapes-count', 100, 200, 'OOD');
+    assert.ok(mcnemarP(fid.up, fid.down) < 0.01, `ID flips ${JSON.stringify(fid)}`);
+    assert.ok(mcnemarP(food.up, food.down) > 0.2, `OOD flips ${JSON.stringify(food)}`);
+  });
+
+  it('has flips both ways between checkpoint-100 and checkpoint-200, most samples keeping their verdict', () => {
+    for (const ds of DATASETS) {
+      const f = flips(ds, 100, 200);
+      assert.ok(f.up >= 1 && f.down >= 1, `${ds}: ${JSON.stringify(f)}`);
+      assert.ok(f.up + f.down <= 30, `${ds}: ${JSON.stringify(f)}`);
+    }
+    for (const domain of ['ID', 'OOD']) {
+      const f = flips('shapes-count', 100, 200, domain);
+      assert.ok(f.up >= 1 && f.down >= 1, `${domain}: ${JSON.stringify(f)}`);
+    }
+  });
+
+  it('mc answers are mostly right, wrong ones partly right (F1 high, not perfect)', () => {
+    for (const step of EVAL_STEPS) {
+      const f1s = [...at('shapes-mc', step).values()].map((r) => {
+        const got = parseOptionSet(/<answer>(.*)<\/answer>/.exec(r.completion)![1]);
+        const want = parseOptionSet(r.reference.answer);
+        const tp = [...got].filter((x) => want.has(x)).length;
+        return (2 * tp) / (got.size + want.size);
+      });
+      const f1 = mean(f1s);
+      assert.ok(f1 > 0.85 && f1 < 0.99, `F1@${step} ${f1}`);
+      const accMc = mean([...at('shapes-mc', step).values()].map((r) => (r.correct ? 1 : 0)));
+      assert.ok(accMc > 0.35 && accMc < 0.9, `mc accuracy@${step} ${accMc}`);
+      assert.ok(f1s.some((x) => x > 0 && x < 1), 'partial option sets');
+    }
+  });
+
+  it('completions grow a little longer and contradict their answer more often with the step', () => {
+    for (const ds of DATASETS) {
+      const len = (s: number) => mean([...at(ds, s).values()].map((r) => r.extra.completion_tokens));
+      assert.ok(len(200) > len(50) && len(200) < 1.5 * len(50), `${ds}: ${len(50)} → ${len(200)}`);
+    }
+    const count = (s: number, label: string) => [...at('shapes-count', s).values()].filter((r) => r.verdict?.label === label).length;
+    assert.ok(count(200, 'contradicted') > count(50, 'contradicted'), `${count(50, 'contradicted')} → ${count(200, 'contradicted')}`);
+    assert.ok(count(50, 'contradicted') >= 1);
+    for (const s of EVAL_STEPS) {
+      for (const r of at('shapes-count', s).values()) {
+        if (!r.verdict) continue;
+        assert.equal(r.verdict.source, 'rules');
+        // contradicted ⇔ the reasoning's conclusion differs from the answer.
+        const stated = /So there (?:is|are) (\d+)|could not find any/.exec(r.completion);
+        const n = stated?.[1] !== undefined ? Number(stated[1]) : 0;
+        const ans = Number(/<answer>\D*(\d+)/.exec(r.completion)![1]);
+        assert.equal(r.verdict.label, n === ans ? 'supported' : 'contradicted', `${r.sample_id}@${s}`);
+      }
+    }
+    // Some answers are right while the reasoning says otherwise (the alignment gap of GRPO write-ups).
+    assert.ok([...at('shapes-count', 200).values()].some((r) => r.correct && r.verdict?.label === 'contradicted'));
+  });
+
+  it('is deterministic, quick, and can be left out', () => {
+    generateDemoWorkspace(dir2, { seed: 11 });
+    for (const step of EVAL_STEPS) for (const ds of DATASETS) assert.ok(fs.readFileSync(fileOf(dir2, step, ds)).equals(fs.readFileSync(fileOf(dir, step, ds))), `${ds}@${step}`);
+    for (const f of fs.readdirSync(path.join(dir, 'data', 'images', 'eval'))) {
+      assert.ok(fs.readFileSync(path.join(dir2, 'data', 'images', 'eval', f)).equals(fs.readFileSync(path.join(dir, 'data', 'images', 'eval', f))), f);
+    }
+    assert.ok(fs.readFileSync(path.join(dir2, 'README.md')).equals(fs.readFileSync(path.join(dir, 'README.md'))));
+    // The eval part alone stays well under two seconds.
+    const scenesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-demo-eval-'));
+    try {
+      const t0 = Date.now();
+      const trainScenes = Array.from({ length: 8 }, (_, i) => generateScene(11, i));
+      const e = writeEvalOutputs(scenesDir, path.join(scenesDir, 'runs', 'grpo-demo'), 11, trainScenes);
+      const ms = Date.now() - t0;
+      assert.ok(ms < 2000, `eval outputs took ${ms} ms`);
+      assert.ok(fs.readFileSync(e.files[7]).equals(fs.readFileSync(fileOf(dir, 200, 'shapes-mc'))));
+    } finally {
+      fs.rmSync(scenesDir, { recursive: true, force: true });
+    }
+    const other = generateDemoWorkspace(dir2, { seed: 12, steps: 2, prompts: 3, groupSize: 2 });
+    assert.ok(!fs.readFileSync(fileOf(dir2, 200, 'shapes-count')).equals(fs.readFileSync(fileOf(dir, 200, 'shapes-count'))));
+    assert.equal(other.evals!.samples, 60);
+    fs.rmSync(dir2, { recursive: true, force: true });
+    const none = generateDemoWorkspace(dir2, { seed: 11, evals: false });
+    assert.equal(none.evals, null);
+    assert.ok(!fs.existsSync(path.join(dir2, 'runs', 'grpo-demo', 'eval')));
+    assert.ok(!fs.existsSync(path.join(dir2, 'data', 'images', 'eval')));
+    assert.doesNotMatch(fs.readFileSync(path.join(dir2, 'README.md'), 'utf8'), /## Evals/);
   });
 });
 
