@@ -43,6 +43,7 @@ if (existsSync(out) && readdirSync(out).length > 0) {
 }
 const res = generateDemoWorkspace(out, seed !== undefined ? { seed: Number(seed) } : {});
 console.log(`Demo workspace (synthetic data): ${out}\n  ${res.records} completions in ${path.relative(out, res.logFile)}, ${res.images} images`);
+if (res.evals) console.log('  eval outputs of checkpoints 50, 100, 150 and 200 in runs/grpo-demo/eval/ (compare them from the Runs view)');
 if (!serve) process.exit(0);
 
 // 3. a real VS Code
@@ -82,4 +83,4 @@ for (let i = 0; i < 300; i++) {
   try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* starting */ }
   await new Promise((r) => setTimeout(r, 200));
 }
-console.log(`\nRollout Lens demo is running in a real VS Code:\n\n  ${url}\n\nOpen it in a browser (on a remote machine, forward port ${port} first). In the activity bar, open "Rollout Lens"\nand click train.rollouts.jsonl, or run "Rollout Lens: Open Rollout Log…" from the command palette. Ctrl+C stops it.`);
+console.log(`\nRollout Lens demo is running in a real VS Code:\n\n  ${url}\n\nOpen it in a browser (on a remote machine, forward port ${port} first). In the activity bar, open "Rollout Lens"\nand click train.rollouts.jsonl, or run "Rollout Lens: Open Rollout Log…" from the command palette; select two\ncheckpoints there and choose "Compare Checkpoints…" from the context menu. Ctrl+C stops it.`);

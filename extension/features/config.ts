@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_RUN_GLOBS } from '../core/runs/discover';
 import type { RunContext } from '../core/runs/context';
 import { readRunContextSafe } from '../core/runs/contextForRun';
+import { DEFAULT_STEP_PATTERN, compileStepPattern } from '../core/compare/sources';
 
 /** Settings read by the features. `imageRoots` is a restricted setting: VS Code drops workspace values in untrusted workspaces. */
 export function imageRoots(): string[] {
@@ -37,4 +38,24 @@ export function setIndexCacheDir(dir: string): void {
 }
 export function indexCacheDir(): string | undefined {
   return cacheDir;
+}
+
+let warnedPattern: string | undefined;
+/**
+ * `rolloutLens.evalStepPattern` joined with the built-in patterns (the user's is tried first), or undefined for the
+ * built-in ones alone. A pattern that is not a regex with a capture group is ignored with a warning (once).
+ */
+export function evalStepPattern(): string | undefined {
+  const p = vscode.workspace.getConfiguration('rolloutLens').get<string>('evalStepPattern', '');
+  if (typeof p !== 'string' || p.trim() === '') return undefined;
+  try {
+    compileStepPattern(p);
+  } catch (e) {
+    if (warnedPattern !== p) {
+      warnedPattern = p;
+      void vscode.window.showWarningMessage(`Rollout Lens: rolloutLens.evalStepPattern is ignored: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return undefined;
+  }
+  return `(?:${p})|${DEFAULT_STEP_PATTERN}`;
 }

@@ -10,7 +10,7 @@ import {
   buildStepTree, groupDescription, groupStats, groupTooltip, shortGroupId, stepDescription, stepLabel, stepTooltip, visibleGroups,
   type GroupStats, type StepStats, type StepTree,
 } from '../core/runs/stepTree';
-import { runGlobs } from './config';
+import { evalStepPattern, runGlobs } from './config';
 import { INSPECTOR_VIEW_TYPE, logOpenOptions, opensAsCustomEditor, type InspectorEditorProvider } from './inspector/editor';
 import { errorMessage } from './inspector/session';
 
@@ -243,7 +243,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.D
   getRuns(): Promise<RunInfo[]> {
     if (!this.runs) {
       const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-      this.runs = Promise.all(folders.map((f) => discoverRuns(f, runGlobs()))).then((all) => all.flat());
+      const stepPattern = evalStepPattern();
+      this.runs = Promise.all(folders.map((f) => discoverRuns(f, runGlobs(), undefined, undefined, stepPattern ? { stepPattern } : {}))).then((all) => all.flat());
     }
     return this.runs;
   }

@@ -232,12 +232,19 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await menuItem.waitFor({ timeout: 15_000 });
     await menuItem.click();
     const wv = webviewFrame(page);
-    await wv.locator('.cmp-table .cmp-row').first().waitFor({ timeout: 60_000 });
+    try {
+      await wv.locator('.cmp-table .cmp-row').first().waitFor({ timeout: 90_000 });
+    } catch (e) {
+      await page.screenshot({ path: path.join(OUTPUT, 'compare-failed.png') });
+      const text = await wv.locator('body').textContent({ timeout: 2000 }).catch(() => '(no webview)');
+      throw new Error(`the comparison table never showed; the panel says: ${String(text).slice(0, 600)}\n${String(e)}`);
+    }
     await wv.locator('.cmp-row[data-dataset="shapes-count"][data-slice="ID"]').waitFor({ timeout: 30_000 });
     assert.ok(await wv.locator('.cmp-row[data-dataset="shapes-mc"][data-slice="OOD"]').count(), 'a row per dataset and domain');
-    const head = (await wv.locator('.cmp-table').textContent()) ?? '';
-    assert.match(head, /checkpoint-100/);
-    assert.match(head, /checkpoint-200/);
+    const chips = (await wv.locator('.cmp-source').allTextContents()).join(' | ');
+    assert.match(chips, /checkpoint-100.*\|.*checkpoint-200/, 'the earlier checkpoint is the baseline A');
+    const id = (await wv.locator('.cmp-row[data-dataset="shapes-count"][data-slice="ID"] .cmp-cell[data-metric="accuracy"][data-source="1"]').textContent()) ?? '';
+    assert.match(id, /\+\d+\.\d\*/, `checkpoint-200's in-domain gain is marked significant: ${id}`);
     await page.waitForTimeout(400);
     await page.screenshot({ path: path.join(OUTPUT, 'compare-1-table.png') });
     // the flips: right in checkpoint-100, wrong in checkpoint-200; open the first side by side

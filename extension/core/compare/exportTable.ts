@@ -164,8 +164,10 @@ function longTable(c: Comparison, col: Column): string[] {
   const first = c.sources[0]?.name ?? '';
   const header = ['Method', 'Metric', 'Value', 'n', 'Answers', `Δ vs ${first}`, '95 % CI', 'Paired', 'p', 'p (Holm)', 'Test'].map(mdEscape);
   const lines = [`**${mdText(col.label)}**`, '', mdRow(header), mdRow(['---', '---', '---:', '---:', '---:', '---:', '---', '---:', '---:', '---:', '---'])];
+  // metrics no source has in this cell (IoU on a multiple-choice dataset) are left out of its table
+  const present = c.metrics.filter((m) => c.sources.some((_, i) => (r.metrics[i]?.[m]?.n ?? 0) > 0));
   c.sources.forEach((src, i) => {
-    for (const m of c.metrics) {
+    for (const m of present) {
       const st = r.metrics[i]?.[m];
       lines.push(
         mdRow([

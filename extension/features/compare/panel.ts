@@ -8,7 +8,7 @@ import { CompareBackend, compareTitle, isCompareBackendMethod } from '../../core
 import { discoverEvals, loadSource, resolveSources, type EvalFileInfo } from '../../core/compare/sources';
 import type { CompareSource, LoadedSource } from '../../core/compare/types';
 import { isCompareWebviewToHost, type CompareHostToWebview, type CompareInit, type CompareMethods, type CompareWebviewToHost } from '../../protocol/compare';
-import { imageRoots } from '../config';
+import { evalStepPattern, imageRoots } from '../config';
 import { errorMessage, isUnder } from '../inspector/session';
 
 export const COMPARE_VIEW_TYPE = 'rolloutLens.compare';
@@ -195,7 +195,8 @@ async function curveSourcesFor(sources: readonly CompareSource[], loaded: readon
   for (const run of runs) {
     let evals: EvalFileInfo[];
     try {
-      evals = await discoverEvals(run);
+      const stepPattern = evalStepPattern();
+      evals = await discoverEvals(run, stepPattern ? { stepPattern } : {});
     } catch {
       continue;
     }
@@ -225,7 +226,8 @@ export class ComparePanels implements vscode.Disposable {
 
   /** Resolve `paths` and open a panel; shows a message and returns undefined when fewer than two sources resolve. */
   async openPaths(paths: readonly string[]): Promise<ComparePanel | undefined> {
-    const { sources, errors } = await resolveSources([...paths]);
+    const stepPattern = evalStepPattern();
+    const { sources, errors } = await resolveSources([...paths], stepPattern ? { stepPattern } : {});
     for (const e of errors) void vscode.window.showWarningMessage(`Rollout Lens: ${e}`);
     if (sources.length < 2) {
       void vscode.window.showErrorMessage(`Rollout Lens: a comparison needs two or more checkpoints or eval files with evals; ${sources.length === 0 ? 'none' : 'only one'} of ${paths.length} had any.`);
