@@ -228,9 +228,13 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await c100.click();
     await c200.click({ modifiers: ['Control'] });
     await c200.click({ button: 'right' });
-    const menuItem = page.locator('.context-view .action-item', { hasText: 'Compare Checkpoints' }).first();
+    const menuItem = page.locator('.context-view .action-menu-item', { hasText: 'Compare Checkpoints' }).first();
     await menuItem.waitFor({ timeout: 15_000 });
+    await menuItem.hover();
+    await page.waitForTimeout(150);
     await menuItem.click();
+    // monaco menus act on mouse-up of a focused item; when a click lands while the menu is still settling, Enter does it
+    if (await menuItem.isVisible().catch(() => false)) await page.keyboard.press('Enter');
     const wv = webviewFrame(page);
     try {
       await wv.locator('.cmp-table .cmp-row').first().waitFor({ timeout: 90_000 });
