@@ -6,17 +6,9 @@ import { Raster, RGB, SdfShape, circleSdf, polygonSdf, rectSdf } from './png';
 
 export type Rng = () => number;
 
-/** mulberry32: a small, fast, seedable 32-bit PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the same generator the comparison's bootstrap uses): seedable, floats in [0, 1). */
+import { mulberry32 } from '../core/compare/stats';
+export { mulberry32 };
 
 /** Mixes integers into one 32-bit seed (so streams for different scenes/steps are independent). */
 export function mixSeed(...parts: number[]): number {

@@ -233,8 +233,9 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await menuItem.hover();
     await page.waitForTimeout(150);
     await menuItem.click();
-    // monaco menus act on mouse-up of a focused item; when a click lands while the menu is still settling, Enter does it
-    if (await menuItem.isVisible().catch(() => false)) await page.keyboard.press('Enter');
+    // a click that lands while the menu is still settling is lost: click again if the menu is still open after a while
+    const closed = await menuItem.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);
+    if (!closed) await menuItem.click();
     const wv = webviewFrame(page);
     try {
       await wv.locator('.cmp-table .cmp-row').first().waitFor({ timeout: 90_000 });

@@ -2,7 +2,6 @@
 // Resolving and reading the sources, the statistics and the answers to the webview live in core/compare/.
 import * as vscode from 'vscode';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
 import { openPath } from '../../core/formats/all';
 import { CompareBackend, compareTitle, isCompareBackendMethod } from '../../core/compare/backend';
 import { discoverEvals, loadSource, resolveSources, type EvalFileInfo } from '../../core/compare/sources';
@@ -10,6 +9,7 @@ import type { CompareSource, LoadedSource } from '../../core/compare/types';
 import { isCompareWebviewToHost, type CompareHostToWebview, type CompareInit, type CompareMethods, type CompareWebviewToHost } from '../../protocol/compare';
 import { evalStepPattern, imageRoots } from '../config';
 import { errorMessage, isUnder } from '../inspector/session';
+import { panelHtml } from '../inspector/html';
 
 export const COMPARE_VIEW_TYPE = 'rolloutLens.compare';
 
@@ -29,32 +29,13 @@ export function runDirOfSource(src: CompareSource): string {
 }
 
 function html(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const nonce = randomBytes(18).toString('base64');
-  const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(dist, f));
-  const csp = [
-    "default-src 'none'",
-    `img-src ${webview.cspSource} blob: data:`,
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${nonce}'`,
-  ].join('; ');
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const styles = ['uplot.css', 'inspector.css', 'canvas.css', 'panes.css', 'compare.css'].map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-${styles}
-<title>${esc(title)}</title>
-</head>
-<body>
-<div id="app" role="application" aria-label="Checkpoint comparison"><p class="loading">Reading the evals…</p></div>
-<script type="module" nonce="${nonce}" src="${uri('compare.js')}"></script>
-</body>
-</html>`;
+  return panelHtml(webview, extensionUri, {
+    script: 'compare.js',
+    styles: ['uplot.css', 'inspector.css', 'canvas.css', 'panes.css', 'compare.css'],
+    title,
+    label: 'Checkpoint comparison',
+    loading: 'Reading the evals…',
+  });
 }
 
 /** One open comparison. */

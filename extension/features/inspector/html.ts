@@ -1,18 +1,26 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'crypto';
 
+export interface PanelShell {
+  /** The esm bundle in dist/webview. */
+  script: string;
+  /** Stylesheets in dist/webview, in order. */
+  styles: readonly string[];
+  title: string;
+  /** aria-label of the root. */
+  label: string;
+  /** Shown until the bundle draws. */
+  loading: string;
+}
+
 /**
- * The inspector's HTML shell: a strict CSP with a fresh nonce per render, no inline script or
- * style, one esm bundle and its stylesheets (uPlot's, the inspector's, the panes') from the extension's dist/webview folder.
+ * A panel's HTML shell: a strict CSP with a fresh nonce per render, no inline script or style, one esm bundle
+ * and its stylesheets from the extension's dist/webview folder.
  */
-export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, shell: PanelShell): string {
   const nonce = randomBytes(18).toString('base64');
   const dist = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.js'));
-  const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'inspector.css'));
-  const canvasStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'canvas.css'));
-  const uplotStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'uplot.css'));
-  const panesStyle = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'panes.css'));
+  const uri = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(dist, f));
   const csp = [
     "default-src 'none'",
     `img-src ${webview.cspSource} blob: data:`,
@@ -27,15 +35,23 @@ export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri,
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${uplotStyle}">
-<link rel="stylesheet" href="${style}">
-<link rel="stylesheet" href="${canvasStyle}">
-<link rel="stylesheet" href="${panesStyle}">
-<title>${esc(title)}</title>
+${shell.styles.map((f) => `<link rel="stylesheet" href="${uri(f)}">`).join('\n')}
+<title>${esc(shell.title)}</title>
 </head>
 <body>
-<div id="app" role="application" aria-label="Rollout Inspector"><p class="loading">Indexing the log…</p></div>
-<script type="module" nonce="${nonce}" src="${script}"></script>
+<div id="app" role="application" aria-label="${esc(shell.label)}"><p class="loading">${esc(shell.loading)}</p></div>
+<script type="module" nonce="${nonce}" src="${uri(shell.script)}"></script>
 </body>
 </html>`;
+}
+
+/** The inspector: uPlot's, the inspector's, the canvas' and the panes' stylesheets. */
+export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
+  return panelHtml(webview, extensionUri, {
+    script: 'inspector.js',
+    styles: ['uplot.css', 'inspector.css', 'canvas.css', 'panes.css'],
+    title,
+    label: 'Rollout Inspector',
+    loading: 'Indexing the log…',
+  });
 }
