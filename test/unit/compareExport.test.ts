@@ -1,36 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { parseCsv } from './helpers';
 import { compare } from '../../extension/core/compare/compare';
 import { COMPARISON_CSV_HEADER, comparisonCsv, comparisonMarkdown, rewardLabel } from '../../extension/core/compare/exportTable';
 import { METRIC_IDS, type CompareSource, type EvalSample, type LoadedSource, type MetricId } from '../../extension/core/compare/types';
 
-/** A minimal RFC 4180 parser (quoted fields, doubled quotes, CRLF records). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') q = false;
-      else cell += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  return rows;
-}
 
 function ev(dataset: string, id: string, scores: Partial<Record<MetricId, number | null>>, slice: Record<string, string> = {}): EvalSample {
   const all = Object.fromEntries(METRIC_IDS.map((m) => [m, scores[m] ?? null])) as Record<MetricId, number | null>;

@@ -1,37 +1,9 @@
 import * as assert from 'node:assert/strict';
+import { parseCsv } from './helpers';
 import { collapse, csvQuote, groupToCsv, groupToMarkdown, mdEscape, neutraliseFormula, rowsToCsv, rowsToMarkdown } from '../../extension/core/table/export';
 import { groupView, rolloutView } from '../../extension/core/inspectorView';
 import type { Rollout } from '../../extension/core/model';
 import type { SampleRow } from '../../extension/protocol/inspector';
-
-/** A minimal RFC 4180 parser (quoted fields, doubled quotes, CRLF records). */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let q = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (q) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') q = false;
-      else cell += c;
-    } else if (c === '"') q = true;
-    else if (c === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += c;
-  }
-  return rows;
-}
 
 const row = (over: Partial<SampleRow> = {}): SampleRow => ({
   recordIndex: 3,
