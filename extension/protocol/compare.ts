@@ -10,6 +10,7 @@
 
 import type { CellStat, Curve, DeltaStat, Flips, MetricId, SourceKind, TableRow } from '../core/compare/types';
 import type { IssueView, RolloutView } from './inspector';
+import { hasMethod, isNonNegInt, isObj, isPanelMessage, isResponse } from './checks';
 
 export type { CellStat, Curve, DeltaStat, MetricId, TableRow };
 
@@ -123,12 +124,6 @@ export type CompareHostToWebview =
 
 // ---- runtime checks at the boundary ----
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-function isNonNegInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
-}
 function isSlice(v: unknown): v is string | null {
   return v === null || (typeof v === 'string' && v.length <= 200);
 }
@@ -148,27 +143,16 @@ const paramChecks: { [M in CompareMethodName]: (p: unknown) => p is CompareMetho
 };
 
 export function isCompareMethodName(v: unknown): v is CompareMethodName {
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(paramChecks, v);
+  return hasMethod(paramChecks, v);
 }
 
 export function isCompareWebviewToHost(m: unknown): m is CompareWebviewToHost {
-  if (!isObj(m)) return false;
-  switch (m.kind) {
-    case 'ready':
-      return true;
-    case 'request':
-      return isNonNegInt(m.id) && isCompareMethodName(m.method) && paramChecks[m.method](m.params);
-    case 'notify':
-      return m.method === 'log' && isObj(m.params) && typeof m.params.message === 'string' && (m.params.level === 'info' || m.params.level === 'error');
-    default:
-      return false;
-  }
+  return isPanelMessage(m, paramChecks);
 }
 
 export function isCompareHostToWebview(m: unknown): m is CompareHostToWebview {
   if (!isObj(m)) return false;
   if (m.kind === 'progress' || m.kind === 'failed') return isObj(m.params) && typeof m.params.message === 'string';
   if (m.kind === 'init') return isObj(m.params) && Array.isArray(m.params.sources) && Array.isArray(m.params.metrics);
-  if (m.kind === 'response') return isNonNegInt(m.id) && (m.ok === true || (m.ok === false && typeof m.error === 'string'));
-  return false;
+  return isResponse(m);
 }

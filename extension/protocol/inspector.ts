@@ -13,6 +13,8 @@
 // Each method maps to its params and result type in `InspectorMethods`; `isWebviewToHost` /
 // `isHostToWebview` are the runtime checks at the boundary.
 
+import { hasMethod, isFiniteNum, isNonNegInt, isObj, isPanelMessage, isResponse } from './checks';
+
 export type BoxSet = 'gt' | 'pred';
 
 export interface BoxView {
@@ -324,12 +326,6 @@ export type HostToWebview =
 
 // ---- runtime checks at the boundary ----
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-function isNonNegInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
-}
 
 const paramChecks: { [M in MethodName]: (p: unknown) => p is InspectorMethods[M]['params'] } = {
   getGroup: (p): p is { groupIndex: number } => isObj(p) && isNonNegInt(p.groupIndex),
@@ -351,27 +347,12 @@ const paramChecks: { [M in MethodName]: (p: unknown) => p is InspectorMethods[M]
   copyLink: (p): p is { groupIndex: number; completion: number } => isObj(p) && isNonNegInt(p.groupIndex) && isNonNegInt(p.completion),
 };
 
-function isFiniteNum(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
 export function isMethodName(v: unknown): v is MethodName {
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(paramChecks, v);
+  return hasMethod(paramChecks, v);
 }
 
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
-  if (!isObj(m)) return false;
-  switch (m.kind) {
-    case 'ready':
-      return true;
-    case 'request':
-      return isNonNegInt(m.id) && isMethodName(m.method) && paramChecks[m.method](m.params);
-    case 'notify':
-      return m.method === 'log' && isObj(m.params) && typeof m.params.message === 'string' &&
-        (m.params.level === 'info' || m.params.level === 'error');
-    default:
-      return false;
-  }
+  return isPanelMessage(m, paramChecks);
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {
@@ -381,8 +362,5 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   if (m.kind === 'goto') return isObj(m.params) && isNonNegInt(m.params.groupIndex) && isNonNegInt(m.params.completion);
   if (m.kind === 'scan') return isObj(m.params) && typeof m.params.progress === 'number' && Array.isArray(m.params.fields);
   if (m.kind === 'update') return isObj(m.params) && isNonNegInt(m.params.groups) && isNonNegInt(m.params.records) && Array.isArray(m.params.steps);
-  if (m.kind === 'response') {
-    return isNonNegInt(m.id) && (m.ok === true || (m.ok === false && typeof m.error === 'string'));
-  }
-  return false;
+  return isResponse(m);
 }

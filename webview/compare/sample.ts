@@ -10,6 +10,7 @@ import type { RolloutView } from '../../extension/protocol/inspector';
 import { segmentCompletion } from '../../extension/core/segments';
 import { SampleCanvas } from '../inspector/canvasView';
 import { el } from '../inspector/dom';
+import { lightMention, segmentNode } from '../inspector/trace';
 import { fmtValueUnit, letter, METRIC_LABELS } from './format';
 
 export interface SampleCallbacks {
@@ -103,7 +104,7 @@ export class SamplePane {
     const side: Side = {
       root, head: headEl, info, canvasHost, missing, trace,
       canvas: new SampleCanvas(canvasHost, {
-        onHoverBox: (set, index) => this.lightMention(side, set, index),
+        onHoverBox: (set, index) => lightMention(side.trace, set, index),
         onThreshold: (t) => {
           this.threshold = t;
           for (const o of this.sides) if (o !== side) o.canvas.setThreshold(t);
@@ -223,38 +224,8 @@ export class SamplePane {
   private renderTrace(side: Side, r: RolloutView): void {
     const pre = side.trace;
     pre.replaceChildren();
-    for (const seg of segmentCompletion(r.completion, r.pred.map((b) => b.span))) {
-      const cls = [seg.part !== 'other' ? `part-${seg.part}` : '', seg.tag ? 'tag' : '', seg.box !== null ? 'mention' : ''].filter(Boolean).join(' ');
-      if (!cls) {
-        pre.append(document.createTextNode(seg.text));
-        continue;
-      }
-      const s = el('span', cls, seg.text);
-      if (seg.box !== null) {
-        const bi = seg.box;
-        s.setAttribute('data-box', String(bi));
-        s.addEventListener('mouseenter', () => {
-          s.classList.add('lit');
-          side.canvas.light('pred', bi);
-        });
-        s.addEventListener('mouseleave', () => {
-          s.classList.remove('lit');
-          side.canvas.light('pred', null);
-        });
-      }
-      pre.append(s);
-    }
+    for (const seg of segmentCompletion(r.completion, r.pred.map((b) => b.span))) pre.append(segmentNode(seg, (box) => side.canvas.light('pred', box)));
     if (!r.completion) pre.append(el('span', 'muted', '(empty completion)'));
-  }
-
-  private lightMention(side: Side, set: 'gt' | 'pred', index: number | null): void {
-    for (const e of side.trace.querySelectorAll<HTMLElement>('.mention.lit')) e.classList.remove('lit');
-    if (set !== 'pred' || index === null) return;
-    const m = side.trace.querySelector<HTMLElement>(`.mention[data-box="${index}"]`);
-    if (m) {
-      m.classList.add('lit');
-      m.scrollIntoView({ block: 'nearest' });
-    }
   }
 
   dispose(): void {

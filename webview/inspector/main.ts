@@ -17,6 +17,7 @@ import { SampleCanvas } from './canvasView';
 import { OverviewPane } from './overview';
 import { SampleList, type ListState } from './sampleList';
 import { el } from './dom';
+import { lightMention, segmentNode } from './trace';
 
 type Tab = 'overview' | 'inspect' | 'samples';
 
@@ -560,7 +561,7 @@ class Inspector {
     const canvasHost = el('div', 'canvas-host', undefined, { id: 'images' });
     imagePane.append(imgBar, el('div', 'frame-note', '', { id: 'frame-note' }), canvasHost);
     this.canvas = new SampleCanvas(canvasHost, {
-      onHoverBox: (set, index) => this.lightMention(set, index),
+      onHoverBox: (set, index) => lightMention(this.root, set, index),
       onThreshold: (t) => {
         this.threshold = t;
         this.save();
@@ -796,16 +797,6 @@ class Inspector {
     this.canvas?.show({ images: r.images, gt: r.gt, pred: r.pred }, { showGt: this.showGt, showPred: this.showPred, threshold: this.threshold });
   }
 
-  /** Hovering a box on the canvas lights its mention in the reasoning and scrolls to it. */
-  private lightMention(set: 'gt' | 'pred', index: number | null): void {
-    for (const e of this.root.querySelectorAll<HTMLElement>('.mention.lit')) e.classList.remove('lit');
-    if (set !== 'pred' || index === null) return;
-    const m = this.root.querySelector<HTMLElement>(`.mention[data-box="${index}"]`);
-    if (m) {
-      m.classList.add('lit');
-      m.scrollIntoView({ block: 'nearest' });
-    }
-  }
 
   private renderCompletion(r: RolloutView): void {
     const pre = this.q('#completion');
@@ -830,25 +821,7 @@ class Inspector {
         gi++;
       }
       offset += seg.text.length;
-      const cls = [seg.part !== 'other' ? `part-${seg.part}` : '', seg.tag ? 'tag' : '', seg.box !== null ? 'mention' : ''].filter(Boolean).join(' ');
-      if (!cls) {
-        pre.append(document.createTextNode(seg.text));
-        continue;
-      }
-      const s = el('span', cls, seg.text);
-      if (seg.box !== null) {
-        const bi = seg.box;
-        s.setAttribute('data-box', String(bi));
-        s.addEventListener('mouseenter', () => {
-          s.classList.add('lit');
-          this.canvas?.light('pred', bi);
-        });
-        s.addEventListener('mouseleave', () => {
-          s.classList.remove('lit');
-          this.canvas?.light('pred', null);
-        });
-      }
-      pre.append(s);
+      pre.append(segmentNode(seg, (box) => this.canvas?.light('pred', box)));
     }
     while (gi < gens.length) {
       pre.append(genFigure(gens[gi]!, r.generatedImages.indexOf(gens[gi]!) + 1));

@@ -8,7 +8,8 @@ import type { RolloutLog } from '../formats/log';
 import { iou } from '../geometry/iou';
 import { issueView, rolloutView, type ToUrl } from '../inspectorView';
 import type { CompareInit, CompareMethodName, CompareMethods, FlipRow, FlipsParams, PairView, SourceView, TableView } from '../../protocol/compare';
-import { compare, curves, tableLegend } from './compare';
+import { RIGHT_AT, compare, curves, groupBy, tableLegend } from './compare';
+import { cellStat } from './metrics';
 import { comparisonCsv, comparisonMarkdown } from './exportTable';
 import { METRIC_IDS, METRIC_LABELS, type Comparison, type Curve, type EvalSample, type LoadedSource, type MetricId } from './types';
 
@@ -41,15 +42,7 @@ export class CompareBackend {
 
   constructor(readonly loaded: readonly LoadedSource[], private readonly opts: CompareBackendOptions) {
     if (loaded.length < 2) throw new Error(`a comparison needs two or more checkpoints or eval files; got ${loaded.length}`);
-    this.byKey = loaded.map((l) => {
-      const m = new Map<string, EvalSample[]>();
-      for (const s of l.samples) {
-        const list = m.get(s.key);
-        if (list) list.push(s);
-        else m.set(s.key, [s]);
-      }
-      return m;
-    });
+    this.byKey = loaded.map((l) => groupBy(l.samples, (s) => s.key));
   }
 
   comparison(slice: string | null): Comparison {
@@ -136,7 +129,8 @@ export class CompareBackend {
           if (rollout) view = rolloutView(first.record, rollout, issues, this.opts.toUrl);
         }
         const scores: Partial<Record<MetricId, number | null>> = {};
-        if (first) for (const m of METRIC_IDS) if (first.scores[m] !== null) scores[m] = meanOf(samples, m);
+        // the key's answers: one, or N for mean@N evals
+        if (first) for (const m of METRIC_IDS) if (first.scores[m] !== null) scores[m] = cellStat(samples, m).value;
         return { side: { source: i, name: this.loaded[i].source.name, rollout: view, scores, answers: samples.length }, rollout, sample: first };
       }),
     );
@@ -201,21 +195,9 @@ export class CompareBackend {
   }
 }
 
+/** Right or wrong as the flips count it. */
 function asBool(v: number | null): boolean | null {
-  return v === null ? null : v >= 0.5;
-}
-
-function meanOf(samples: readonly EvalSample[], m: MetricId): number | null {
-  let sum = 0;
-  let n = 0;
-  for (const s of samples) {
-    const v = s.scores[m];
-    if (v !== null) {
-      sum += v;
-      n++;
-    }
-  }
-  return n ? sum / n : null;
+  return v === null ? null : v >= RIGHT_AT;
 }
 
 interface SideFacts {

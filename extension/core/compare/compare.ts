@@ -26,7 +26,7 @@ const DEFAULT_ITERATIONS = 2000;
 const DEFAULT_SEED = 1;
 const DEFAULT_ALPHA = 0.05;
 /** Per-prompt accuracy (mean over its answers) at or above this counts as right for the flips. */
-const RIGHT_AT = 0.5;
+export const RIGHT_AT = 0.5;
 
 /** Code-unit order: stable and locale independent. */
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -35,7 +35,7 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort(byText);
 }
 
-function groupBy<T>(items: readonly T[], keyOf: (t: T) => string): Map<string, T[]> {
+export function groupBy<T>(items: readonly T[], keyOf: (t: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const it of items) {
     const k = keyOf(it);
@@ -44,6 +44,13 @@ function groupBy<T>(items: readonly T[], keyOf: (t: T) => string): Map<string, T
     else out.set(k, [it]);
   }
   return out;
+}
+
+/** Every metric's cell over `samples`. */
+function cellStats(samples: readonly EvalSample[], metrics: readonly MetricId[]): Partial<Record<MetricId, CellStat>> {
+  const rec: Partial<Record<MetricId, CellStat>> = {};
+  for (const m of metrics) rec[m] = cellStat(samples, m);
+  return rec;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -92,11 +99,7 @@ function buildRow(
   iterations: number,
   seed: number,
 ): TableRow {
-  const stats = cells.map((samples) => {
-    const rec: Partial<Record<MetricId, CellStat>> = {};
-    for (const m of metrics) rec[m] = cellStat(samples, m);
-    return rec;
-  });
+  const stats = cells.map((samples) => cellStats(samples, metrics));
   const deltas = cells.map((samples, i) => {
     if (i === 0) return null;
     const rec: Partial<Record<MetricId, DeltaStat>> = {};
@@ -196,11 +199,7 @@ export function compare(loaded: readonly LoadedSource[], opts: CompareOptions): 
   }
   applyHolm(rows, loaded.length, metrics, alpha);
 
-  const overall = loaded.map((l) => {
-    const rec: Partial<Record<MetricId, CellStat>> = {};
-    for (const m of metrics) rec[m] = cellStat(l.samples, m);
-    return rec;
-  });
+  const overall = loaded.map((l) => cellStats(l.samples, metrics));
   const flips = loaded.map((l, i) => (i === 0 ? null : flipsOf(loaded[0]!.samples, l.samples)));
 
   const keySets = loaded.map((l) => new Set(l.samples.map((s) => s.key)));

@@ -156,6 +156,12 @@ export function evalSampleOf(r: Rollout, at: { log: string; record: number; data
 
 /** A folder named for a step: checkpoint-100, global_step_200, global_step200, step-3, step_3, steps_3, ckpt-3, iter_3. */
 const STEP_FOLDER_RE = /^(?:checkpoint|global_step|steps?|ckpt|iter)[-_]?(\d+)$/i;
+
+/** The step a folder's name gives (checkpoint-100, global_step_200, global_step200, step_3, ckpt-4, iter_5); else null. */
+export function stepOfFolderName(name: string): number | null {
+  const m = STEP_FOLDER_RE.exec(name);
+  return m ? Number(m[1]) : null;
+}
 /** Checkpoint / step tokens inside a file name. */
 const STEP_TOKEN_RE = /[-_.]?(?:checkpoint|global_step|steps?|ckpt|iter)[-_]?\d+/gi;
 /** Split names that belong to a VLM-R1 DATASET (refcoco_val, refgta_subsample, lisa_test). */
@@ -166,7 +172,7 @@ function folderName(file: string): string {
   for (let i = 0; i < 3; i++) {
     const b = path.basename(dir);
     if (!b || dir === path.dirname(dir)) return 'eval';
-    if (!STEP_FOLDER_RE.test(b)) return b;
+    if (stepOfFolderName(b) === null) return b;
     dir = path.dirname(dir);
   }
   return 'eval';

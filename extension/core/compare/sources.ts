@@ -19,7 +19,7 @@ import { FORMAT_LABELS, naturalCompare, type FormatId, type ReadOptions, type Ro
 import { detectFile, openPath } from '../formats/all';
 import { parseEvalLine } from '../formats/evalOutputs';
 import { errorMessage } from '../formats/rolloutLensJsonl';
-import { datasetNameOf, evalSampleOf } from './samples';
+import { datasetNameOf, evalSampleOf, stepOfFolderName } from './samples';
 import type { CompareSource, EvalSample, LoadedSource, SourceKind } from './types';
 
 export interface EvalFileInfo {
@@ -86,15 +86,10 @@ export const LOG_FOLDERS: ReadonlySet<string> = new Set([
   'eval_results',
 ]);
 
-const STEP_FOLDER_RE = /^(?:checkpoint|global_step|steps?|ckpt|iter)[-_]?(\d+)$/i;
 const VERL_STEP_FILE = /^(\d+)\.jsonl$/i;
 const REC_RESULTS = /^rec_results_.*_(\d+)\.json$/i;
 
-/** The step a folder's name gives (checkpoint-100, global_step_200, global_step200, step_3, ckpt-4, iter_5); else null. */
-export function stepOfFolderName(name: string): number | null {
-  const m = STEP_FOLDER_RE.exec(name);
-  return m ? Number(m[1]) : null;
-}
+export { stepOfFolderName };
 
 /**
  * The run a folder of logs belongs to: up past step-named folders (eval/checkpoint-100), one log folder

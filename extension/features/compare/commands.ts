@@ -17,7 +17,7 @@ function isCompareNode(x: unknown): x is CkptNode | EvalNode {
   return (k === 'checkpoint' && ((x as CkptNode).ckpt.evals?.length ?? 0) > 0) || k === 'evalFile';
 }
 
-function ckptName(_run: RunInfo, c: CkptNode["ckpt"]): string {
+function ckptName(c: CkptNode["ckpt"]): string {
   return c.evalOnly || c.step !== null ? `checkpoint-${c.step ?? path.basename(c.dir)}` : path.basename(c.dir);
 }
 
@@ -25,10 +25,10 @@ function ckptName(_run: RunInfo, c: CkptNode["ckpt"]): string {
 export function sourceOfNode(n: CkptNode | EvalNode, prefixRun: boolean): CompareSource {
   const pre = prefixRun ? `${n.run.name}/` : '';
   if (n.kind === 'evalFile') {
-    return { name: `${pre}${ckptName(n.run, n.ckpt)}:${n.info.dataset}`, kind: 'eval-file', path: n.info.path, step: n.ckpt.step, evalFiles: [n.info.path], ...rewardsOf(n.run, n.ckpt.step) };
+    return { name: `${pre}${ckptName(n.ckpt)}:${n.info.dataset}`, kind: 'eval-file', path: n.info.path, step: n.ckpt.step, evalFiles: [n.info.path], ...rewardsOf(n.run, n.ckpt.step) };
   }
   return {
-    name: `${pre}${ckptName(n.run, n.ckpt)}`,
+    name: `${pre}${ckptName(n.ckpt)}`,
     kind: n.ckpt.evalOnly ? 'step' : 'checkpoint',
     path: n.ckpt.dir,
     step: n.ckpt.step,
@@ -65,7 +65,7 @@ export function registerCompareCommands(panels: ComparePanels, runs: RunsTreePro
       const earlier = node.run.checkpoints.filter((c) => (c.evals?.length ?? 0) > 0 && c.step !== null && node.ckpt.step !== null && c.step < node.ckpt.step);
       const prev = earlier[earlier.length - 1];
       if (!prev) {
-        void vscode.window.showInformationMessage(`Rollout Lens: ${ckptName(node.run, node.ckpt)} is the first evaluated checkpoint of ${node.run.name}; pick another to compare with.`);
+        void vscode.window.showInformationMessage(`Rollout Lens: ${ckptName(node.ckpt)} is the first evaluated checkpoint of ${node.run.name}; pick another to compare with.`);
         return pickAndCompare(panels, runs, [node]);
       }
       const prevNode: CkptNode = { kind: 'checkpoint', run: node.run, ckpt: prev, headline: [] };
@@ -87,7 +87,7 @@ async function pickAndCompare(panels: ComparePanels, runs: RunsTreeProvider, pre
       const heads = (await Promise.all((c.evals ?? []).map(evalHeadline))).filter((h) => h !== undefined);
       const node: CkptNode = { kind: 'checkpoint', run, ckpt: c, headline: heads };
       items.push({
-        label: ckptName(run, c),
+        label: ckptName(c),
         description: heads.map(headlineText).join(' · ') || `${c.evals?.length ?? 0} eval file(s)`,
         detail: vscode.workspace.asRelativePath(c.dir),
         picked: preselected.some((p) => p.kind === 'checkpoint' && p.ckpt.dir === c.dir && p.ckpt.step === c.step),

@@ -4,28 +4,18 @@ import * as vscode from 'vscode';
 import * as path from 'path';
 import { openPath } from '../../core/formats/all';
 import { CompareBackend, compareTitle, isCompareBackendMethod } from '../../core/compare/backend';
-import { discoverEvals, loadSource, resolveSources, type EvalFileInfo } from '../../core/compare/sources';
+import { discoverEvals, loadSource, resolveSources, runFolderOf, type EvalFileInfo } from '../../core/compare/sources';
 import type { CompareSource, LoadedSource } from '../../core/compare/types';
 import { isCompareWebviewToHost, type CompareHostToWebview, type CompareInit, type CompareMethods, type CompareWebviewToHost } from '../../protocol/compare';
 import { evalStepPattern, imageRoots } from '../config';
-import { errorMessage, isUnder } from '../inspector/session';
+import { addRoots, errorMessage, isUnder, panelOptions } from '../inspector/session';
 import { panelHtml } from '../inspector/html';
 
 export const COMPARE_VIEW_TYPE = 'rolloutLens.compare';
 
-/** Folders between a run and its eval files (`<run>/eval/checkpoint-100/x.eval.jsonl`). */
-const STEP_FOLDER = /^(?:checkpoint|global_step|step|steps|ckpt|iter)[-_]?\d+$/i;
-const EVAL_FOLDERS = new Set(['eval', 'evals', 'results', 'logs', 'log', 'validation_data', 'validation_data_dir', 'val_data', 'eval_results']);
-
-/** The run folder of a source: up from its path past step folders and eval folders. */
+/** The run folder of a source: up from its path past step folders and eval folders (sources.runFolderOf). */
 export function runDirOfSource(src: CompareSource): string {
-  let dir = src.kind === 'eval-file' ? path.dirname(src.path) : src.path;
-  for (let i = 0; i < 4; i++) {
-    const base = path.basename(dir);
-    if (STEP_FOLDER.test(base) || EVAL_FOLDERS.has(base.toLowerCase())) dir = path.dirname(dir);
-    else break;
-  }
-  return dir;
+  return runFolderOf(src.kind === 'eval-file' ? path.dirname(src.path) : src.path);
 }
 
 function html(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
@@ -83,21 +73,11 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private applyOptions(): void {
-    this.panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), ...this.roots.map((r) => vscode.Uri.file(r))],
-    };
+    this.panel.webview.options = panelOptions(this.extensionUri, this.roots);
   }
 
   private widen(dirs: Iterable<string>): void {
-    let changed = false;
-    for (const d of dirs) {
-      if (!isUnder(d, this.roots)) {
-        this.roots.push(d);
-        changed = true;
-      }
-    }
-    if (changed) this.applyOptions();
+    if (addRoots(this.roots, dirs)) this.applyOptions();
   }
 
   private post(m: CompareHostToWebview): void {

@@ -30,6 +30,23 @@ export interface LogSource {
   done: Promise<RolloutLog>;
 }
 
+/** Add each of `dirs` not inside `roots` yet; true when one was added. */
+export function addRoots(roots: string[], dirs: Iterable<string>): boolean {
+  let changed = false;
+  for (const d of dirs) {
+    if (!isUnder(d, roots)) {
+      roots.push(d);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** A panel's webview options: scripts on; resources only from the extension's dist/webview and `roots`. */
+export function panelOptions(extensionUri: vscode.Uri, roots: readonly string[]): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), ...roots.map((r) => vscode.Uri.file(r))] };
+}
+
 /** Is `p` inside one of `roots` (or equal to one)? */
 export function isUnder(p: string, roots: readonly string[]): boolean {
   return roots.some((r) => {
@@ -240,21 +257,12 @@ export class InspectorSession implements vscode.Disposable {
   }
 
   private applyOptions(): void {
-    this.panel.webview.options = {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview'), ...this.roots.map((r) => vscode.Uri.file(r))],
-    };
+    this.panel.webview.options = panelOptions(this.extensionUri, this.roots);
   }
 
   /** Widen the roots to cover `dirs`; true when they changed (which reloads the webview). */
   private widenRoots(dirs: Iterable<string>): boolean {
-    let changed = false;
-    for (const d of dirs) {
-      if (!isUnder(d, this.roots)) {
-        this.roots.push(d);
-        changed = true;
-      }
-    }
+    const changed = addRoots(this.roots, dirs);
     if (changed) this.applyOptions();
     return changed;
   }
