@@ -4,6 +4,13 @@
 import * as fs from 'fs';
 import { isUtf8 } from 'buffer';
 
+/** Capacity of a growing array that must hold `min` slots: doubling while small, past 1 M slots 1.5× (it is usually reserved up front). */
+function grownCapacity(current: number, min: number): number {
+  let cap = Math.max(16, current);
+  while (cap < min) cap = cap < 1 << 20 ? cap * 2 : Math.ceil(cap * 1.5);
+  return cap;
+}
+
 /** A Float64Array that grows; unset slots hold `fill` (NaN by default). */
 export class GrowableF64 {
   private arr: Float64Array;
@@ -74,10 +81,7 @@ export class GrowableF64 {
     return this.arr.length;
   }
   private grow(min: number): void {
-    // doubling while small; past 1 M slots 1.5× (the capacity is usually reserved up front)
-    let cap = Math.max(16, this.arr.length);
-    while (cap < min) cap = cap < 1 << 20 ? cap * 2 : Math.ceil(cap * 1.5);
-    this.resize(cap);
+    this.resize(grownCapacity(this.arr.length, min));
   }
   private resize(cap: number): void {
     const next = new Float64Array(cap);
@@ -149,9 +153,7 @@ export class GrowableU32 {
     return this.arr.length;
   }
   private grow(min: number): void {
-    let cap = Math.max(16, this.arr.length);
-    while (cap < min) cap = cap < 1 << 20 ? cap * 2 : Math.ceil(cap * 1.5);
-    this.resize(cap);
+    this.resize(grownCapacity(this.arr.length, min));
   }
   private resize(cap: number): void {
     const next = new Uint32Array(cap);
