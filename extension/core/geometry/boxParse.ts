@@ -9,7 +9,7 @@
 // order is the one reordering) and bad values are flagged in `issues`, never fixed.
 
 import type { BoxCoords, FrameKind, TracePart } from '../model';
-import { traceRegions, type TraceRegions } from './qwen25';
+import { findCloseBrace, findLabel, findOpenBrace, traceRegions, type TraceRegions } from './qwen25';
 
 export type BoxConvention =
   | 'qwen25-json'
@@ -326,63 +326,9 @@ function coords(v: number[]): BoxCoords {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Enclosing `{…}` objects (as in qwen25.ts)
+// Enclosing `{…}` objects and their labels: qwen25.ts's scanners
 
-const LOOK_BACK = 400;
-const LOOK_AHEAD = 2000;
-
-function findOpenBrace(text: string, pos: number, minStart: number): number {
-  const stop = Math.max(minStart, pos - LOOK_BACK);
-  for (let i = pos - 1; i >= stop; i--) {
-    const ch = text.charCodeAt(i);
-    if (ch === 0x7b) return i;
-    if (ch === 0x7d) return -1;
-  }
-  return -1;
-}
-
-function findCloseBrace(text: string, from: number, limit: number): number {
-  let depth = 1;
-  let quote = 0;
-  const stop = Math.min(text.length, from + LOOK_AHEAD, limit);
-  for (let i = from; i < stop; i++) {
-    const ch = text.charCodeAt(i);
-    if (quote) {
-      if (ch === 0x5c) i++;
-      else if (ch === quote) quote = 0;
-      else if (ch === 0x0a) return -1;
-      continue;
-    }
-    if (ch === 0x22 || ch === 0x27) quote = ch;
-    else if (ch === 0x7b) depth++;
-    else if (ch === 0x7d && --depth === 0) return i;
-    else if (ch === 0x5c && (text.charCodeAt(i + 1) === 0x22 || text.charCodeAt(i + 1) === 0x27)) i++;
-  }
-  return -1;
-}
-
-const LABEL_RE =
-  /\\"label\\"\s*:\s*\\"((?:[^"\\]|\\[^"])*)\\"|["']label["']\s*:\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')/;
 const CONFIDENCE_RE = /\\?["']Confidence\\?["']\s*:\s*(-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/;
-
-function findLabel(objectText: string): string | undefined {
-  const m = LABEL_RE.exec(objectText);
-  if (!m) return undefined;
-  if (m[1] !== undefined) return decodeDouble(m[1].replace(/\\\\/g, '\\'));
-  if (m[2] !== undefined) return decodeDouble(m[2]);
-  if (m[3] !== undefined) return m[3].replace(/\\(.)/g, '$1');
-  return undefined;
-}
-
-function decodeDouble(s: string): string {
-  if (s.indexOf('\\') < 0) return s;
-  try {
-    const v: unknown = JSON.parse(`"${s}"`);
-    return typeof v === 'string' ? v : s;
-  } catch {
-    return s.replace(/\\(.)/g, '$1');
-  }
-}
 
 function isQuote(c: number): boolean {
   return c === 0x22 || c === 0x27;

@@ -75,7 +75,7 @@ function parseUnsafe(text: string): TextBox[] {
 }
 
 /** Nearest `{` before `pos` with no `}` in between (within LOOK_BACK chars), else -1. */
-function findOpenBrace(text: string, pos: number, minStart: number): number {
+export function findOpenBrace(text: string, pos: number, minStart: number): number {
   const stop = Math.max(minStart, pos - LOOK_BACK);
   for (let i = pos - 1; i >= stop; i--) {
     const ch = text.charCodeAt(i);
@@ -85,11 +85,11 @@ function findOpenBrace(text: string, pos: number, minStart: number): number {
   return -1;
 }
 
-/** The `}` closing the object whose body continues at `from` (depth 1), skipping strings; -1 if none. */
-function findCloseBrace(text: string, from: number): number {
+/** The `}` closing the object whose body continues at `from` (depth 1), before `limit`, skipping strings; -1 if none. */
+export function findCloseBrace(text: string, from: number, limit = Infinity): number {
   let depth = 1;
   let quote = 0;
-  const stop = Math.min(text.length, from + LOOK_AHEAD);
+  const stop = Math.min(text.length, from + LOOK_AHEAD, limit);
   for (let i = from; i < stop; i++) {
     const ch = text.charCodeAt(i);
     if (quote) {
@@ -108,7 +108,8 @@ function findCloseBrace(text: string, from: number): number {
   return -1;
 }
 
-function findLabel(objectText: string): string | undefined {
+/** The `label` of a box object's text (JSON, Python-style quotes, or escaped-quote JSON). */
+export function findLabel(objectText: string): string | undefined {
   const m = LABEL_RE.exec(objectText);
   if (!m) return undefined;
   if (m[1] !== undefined) return decodeDouble(m[1].replace(/\\\\/g, '\\'));
