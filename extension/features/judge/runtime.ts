@@ -3,26 +3,9 @@
 // run through `loadOnnxRuntime()`; "Rollout Lens: Check Local Judge Runtime" proves it works here.
 import * as vscode from 'vscode';
 import { selfTestModel } from '../../core/judge/selfTestModel';
+import { OnnxRuntimeUnavailable, loadOnnxRuntime } from '../../core/judge/ort';
 
-type Ort = typeof import('onnxruntime-node');
-let cached: Ort | undefined;
-
-export class OnnxRuntimeUnavailable extends Error {}
-
-export function loadOnnxRuntime(): Ort {
-  if (cached) return cached;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    cached = require('onnxruntime-node') as Ort;
-    return cached;
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new OnnxRuntimeUnavailable(
-      `The local judge runtime (onnxruntime-node) is not available for ${process.platform}-${process.arch}: ${why}. ` +
-        'Install the Rollout Lens build for this platform; imported and rule-based verdicts still work.',
-    );
-  }
-}
+export { OnnxRuntimeUnavailable, loadOnnxRuntime };
 
 export interface RuntimeCheck { version: string; platform: string; output: number[] }
 
