@@ -3,6 +3,7 @@
 //   rollout-lens show PATH --record N [--json] [--explain] [--image-root DIR]…
 //   rollout-lens check PATH… [--json] [--image-root DIR]…
 //   rollout-lens compare A B [C…] [--slice FIELD] [--metric M] [--json | --markdown | --csv] [--step-pattern RE]
+//   rollout-lens judge PATH… [--model DIR] [--endpoint URL --endpoint-model NAME] [--verdicts FILE] [--json]
 
 import * as path from 'path';
 import type { Box, ImageRef, LogIssue, Rollout } from './core/model';
@@ -18,6 +19,7 @@ import type { ReadOptions } from './core/formats/log';
 import { readRunContextSafe, type RunContextRequest } from './core/runs/contextForRun';
 import { runDirOf } from './core/runs/discover';
 import { benchMain } from './bench';
+import { judgeOneLog, openJudges, renderJudge, type JudgeLogJson } from './cliJudge';
 import { compileStepPattern, loadSource, resolveSources } from './core/compare/sources';
 import { compare } from './core/compare/compare';
 import { comparisonCsv, comparisonMarkdown } from './core/compare/exportTable';
@@ -39,6 +41,8 @@ export const USAGE = `Usage:
   rollout-lens check PATH... [--json] [--image-root DIR]...
   rollout-lens compare A B [C...] [--slice FIELD] [--metric M] [--json | --markdown | --csv]
                        [--step-pattern RE] [--image-root DIR]...
+  rollout-lens judge PATH... [--model DIR] [--endpoint URL --endpoint-model NAME] [--verdicts FILE]
+                     [--source KIND] [--cache DIR] [--batch-size N] [--json]
   rollout-lens bench [--records N] [--json] [--keep]
   rollout-lens --help
 
@@ -79,6 +83,17 @@ flips (right in one, wrong in the other) and the samples a source lacks.
   --step-pattern RE regex with one capture group for the step in eval file names
                     (default: (?:checkpoint|global_step|step|steps|ckpt|iter)[-_]?(\\d+))
 
+judge gives every completion an alignment verdict (does the reasoning support the answer?) from
+each source: the log's own verdicts, the built-in rules (always), a judge output file (--verdicts,
+JSONL keyed by completion_sha256 or sample_id), a local NLI model exported to ONNX (--model DIR:
+model.onnx, tokenizer.json, config.json) and an OpenAI-compatible endpoint (--endpoint, e.g. a
+local vLLM at http://127.0.0.1:8000/v1; the key is read from ROLLOUT_LENS_JUDGE_KEY). It prints
+the alignment rate per source, the agreement between sources (Cohen's κ, confusion table) and the
+rate's first and last step. Model verdicts are cached by content and model hash in --cache DIR
+(default $XDG_CACHE_HOME/rollout-lens/verdicts, which the extension also reads), so a second run
+infers nothing.
+  --source KIND     which source the per-step rate uses: auto, log, file, http, onnx, rules
+
 Problems are written to stderr as file:line: message. The exit code is non-zero only when
 nothing could be read (compare: fewer than two sources).
 `;
@@ -98,12 +113,21 @@ interface Args {
   markdown: boolean;
   csv: boolean;
   stepPattern: string | null;
+  model: string | null;
+  endpoint: string | null;
+  endpointModel: string | null;
+  promptFile: string | null;
+  verdicts: string | null;
+  source: string | null;
+  cache: string | null;
+  batchSize: number | null;
 }
 
 function parseArgs(argv: string[]): Args | string {
   const a: Args = {
     command: null, paths: [], json: false, record: null, imageRoots: [], groupSize: null, frame: null, help: false, explain: false,
     slice: null, metric: null, markdown: false, csv: false, stepPattern: null,
+    model: null, endpoint: null, endpointModel: null, promptFile: null, verdicts: null, source: null, cache: null, batchSize: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -143,6 +167,16 @@ function parseArgs(argv: string[]): Args | string {
         return `--step-pattern: ${errorMessage(e)}`;
       }
       a.stepPattern = v;
+    } else if (flag === '--model' || flag === '--endpoint' || flag === '--endpoint-model' || flag === '--prompt-file' || flag === '--verdicts' || flag === '--cache' || flag === '--source') {
+      const v = value();
+      if (v === null || v === '') return `${flag} needs a value`;
+      if (flag === '--source' && !['auto', 'log', 'file', 'http', 'onnx', 'rules'].includes(v)) return `--source needs one of auto, log, file, http, onnx, rules, got ${v}`;
+      const k = ({ '--model': 'model', '--endpoint': 'endpoint', '--endpoint-model': 'endpointModel', '--prompt-file': 'promptFile', '--verdicts': 'verdicts', '--cache': 'cache', '--source': 'source' } as const)[flag];
+      a[k] = v;
+    } else if (flag === '--batch-size') {
+      const v = value();
+      if (v === null || !/^[1-9]\d*$/.test(v)) return `--batch-size needs a positive integer, got ${v ?? 'nothing'}`;
+      a.batchSize = Number(v);
     } else if (flag === '--image-root') {
       const v = value();
       if (v === null) return '--image-root needs a folder';
@@ -170,7 +204,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     io.err(USAGE);
     return 2;
   }
-  if (args.command !== 'summary' && args.command !== 'show' && args.command !== 'check' && args.command !== 'compare') {
+  if (!['summary', 'show', 'check', 'compare', 'judge'].includes(args.command)) {
     io.err(`rollout-lens: unknown command ${args.command}\n\n${USAGE}`);
     return 2;
   }
@@ -180,6 +214,7 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
   }
   if (args.command === 'check') return checkCommand(args, io);
   if (args.command === 'compare') return compareCommand(args, io);
+  if (args.command === 'judge') return judgeCommand(args, io);
   return args.command === 'summary' ? summaryCommand(args, io) : showCommand(args, io);
 }
 
@@ -300,6 +335,42 @@ async function checkCommand(args: Args, io: CliIo): Promise<number> {
   else io.out(renderChecks(logs));
   if (logs.length === 0) return 1;
   return mismatches > 0 ? 1 : 0;
+}
+
+async function judgeCommand(args: Args, io: CliIo): Promise<number> {
+  const { specs, errors } = await collectLogs(args.paths);
+  for (const e of errors) io.err(formatIssue(e) + '\n');
+  let judges: Awaited<ReturnType<typeof openJudges>>;
+  try {
+    judges = await openJudges(args);
+  } catch (e) {
+    io.err(`rollout-lens: ${errorMessage(e)}\n`);
+    return 1;
+  }
+  const results: JudgeLogJson[] = [];
+  try {
+    for (const spec of specs) {
+      let log: RolloutLog;
+      try {
+        log = await openSpec(spec, await readOptions(args, spec));
+      } catch (e) {
+        io.err(`${spec.target}: cannot read: ${errorMessage(e)}\n`);
+        continue;
+      }
+      try {
+        for (const i of log.issues) io.err(formatIssue(i) + '\n');
+        results.push(await judgeOneLog(spec.target, log, args, judges, io));
+      } catch (e) {
+        io.err(`${spec.target}: ${errorMessage(e)}\n`);
+      } finally {
+        log.close();
+      }
+    }
+  } finally {
+    for (const j of judges) await j.engine.dispose();
+  }
+  io.out(args.json ? JSON.stringify({ logs: results }, null, 2) + '\n' : renderJudge(results));
+  return results.length === 0 ? 1 : 0;
 }
 
 async function compareCommand(args: Args, io: CliIo): Promise<number> {

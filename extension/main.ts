@@ -4,6 +4,8 @@ import { InspectorEditorProvider, INSPECTOR_VIEW_TYPE } from './features/inspect
 import { RunsTreeProvider, RUNS_VIEW_ID, isLogPlaceNode, openInInspector, openNodeInInspector, setInspectorProvider } from './features/runsTree';
 import { registerOpenLogCommand } from './features/openLog';
 import { registerRuntimeCommand } from './features/judge/runtime';
+import { JudgeService, setJudgeService } from './features/judge/service';
+import { registerJudgeCommands } from './features/judge/commands';
 import { registerDeepLinks, sampleLinkFor, type SampleLinkHandler } from './features/deepLink';
 import { setIndexCacheDir } from './features/config';
 import { ComparePanels } from './features/compare/panel';
@@ -19,6 +21,8 @@ export interface RolloutLensApi {
   readonly sampleLinkFor: typeof sampleLinkFor;
   /** Open comparisons (tests open one from paths and read its init). */
   readonly compare: ComparePanels;
+  /** The judges (tests read lastRun and the cache folder). */
+  readonly judges: JudgeService;
 }
 
 export function activate(context: vscode.ExtensionContext): RolloutLensApi {
@@ -27,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
   setInspectorProvider(inspector);
   setIndexCacheDir(path.join(context.globalStorageUri.fsPath, 'index-cache'));
   const compare = new ComparePanels(context.extensionUri);
+  const judges = new JudgeService(context.globalStorageUri.fsPath, context.extensionUri.fsPath, context.secrets);
+  setJudgeService(judges);
   const runsView = vscode.window.createTreeView(RUNS_VIEW_ID, { treeDataProvider: runs, showCollapseAll: true, canSelectMany: true });
   runs.setView(runsView);
   context.subscriptions.push(
@@ -49,6 +55,9 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
     compare,
     ...registerCompareCommands(compare, runs),
     registerRuntimeCommand(),
+    judges,
+    { dispose: () => setJudgeService(undefined) },
+    ...registerJudgeCommands(judges, inspector),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('rolloutLens.runGlobs') || e.affectsConfiguration('rolloutLens.runContext') || e.affectsConfiguration('rolloutLens.evalStepPattern')) runs.refresh();
     }),
@@ -56,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
   const links = registerDeepLinks(context, inspector);
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.{jsonl,parquet,txt,log,json}', false, true, false);
   context.subscriptions.push(watcher, watcher.onDidCreate(() => runs.refresh()), watcher.onDidDelete(() => runs.refresh()));
-  return { inspector, runs, links, sampleLinkFor, compare };
+  return { inspector, runs, links, sampleLinkFor, compare, judges };
 }
 
 export function deactivate(): void {

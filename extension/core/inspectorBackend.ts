@@ -6,7 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { RolloutLog } from './formats/log';
-import type { FrameKind, LogIssue } from './model';
+import type { FrameKind, LogIssue, Rollout } from './model';
+import { imagePlaceholderOffsets } from './table/derive';
 import { checkRollout, type RolloutCheck } from './rewards/check';
 import { groupView, rolloutView, type ToUrl } from './inspectorView';
 import { SampleTable, textFieldValue } from './table/sampleTable';
@@ -15,12 +16,16 @@ import { QueryService, type TextMatcher } from './table/queryService';
 import { groupToCsv, groupToMarkdown, rowsToCsv, rowsToMarkdown } from './table/export';
 import { FRAME_KINDS } from './geometry/frames';
 import { runDirOf } from './runs/discover';
+import { alignmentSeries, verdictsView } from './judge/sources';
+import { isVerdictChoice, type Verdict, type VerdictSourceKind } from './judge/types';
 import type {
-  ExportParams, GroupView, InspectorMethods, MethodName, OverviewView, QueryParams, QueryResult, RolloutView, StepStatsView,
+  ExportParams, GroupView, InspectorMethods, MethodName, OverviewView, QueryParams, QueryResult, RolloutView, StepStatsView, VerdictsView,
 } from '../protocol/inspector';
 
 /** The requests the backend answers alone; the others (export, savePng, copyLink, revealLine) need the editor. */
-export const BACKEND_METHODS = ['getGroup', 'getStepGroup', 'getStepByValue', 'getRecord', 'getOverview', 'getStepStats', 'query', 'setFrame'] as const;
+export const BACKEND_METHODS = [
+  'getGroup', 'getStepGroup', 'getStepByValue', 'getRecord', 'getOverview', 'getStepStats', 'query', 'setFrame', 'setVerdictSource', 'getImageSimilarity',
+] as const;
 export type BackendMethod = (typeof BACKEND_METHODS)[number];
 
 export function isBackendMethod(m: MethodName): m is BackendMethod {
@@ -36,9 +41,31 @@ export interface BackendOptions {
   onImageDirs?(dirs: Set<string>): void;
   /** Text conditions in a worker (regexes, large logs); absent: in process. */
   textJob?: TextMatcher['job'];
+  /** CLIP similarity of generated images with a text (null: no CLIP model configured). */
+  similarity?(pairs: Array<{ image: string | null; text: string }>): Promise<{ model: string; scores: Array<number | null> } | null>;
 }
 
+/** What the host knows about the judges (configured names, a run in progress, the last outcome). */
+export type JudgeStatus = Pick<VerdictsView, 'judges' | 'running' | 'last'>;
+
 type Sourced<T> = { value: T; source: string; assumed: boolean };
+
+/**
+ * What each generated image of a completion is compared with: the text that describes it, i.e. the completion
+ * text since the previous image (or the start) up to its placeholder, its last 300 characters; the prompt when
+ * that is empty (as the text-to-multimodal research's alignment reward: description vs generated image).
+ */
+export function imageDescriptions(r: Rollout): Array<{ image: string | null; text: string }> {
+  const at = imagePlaceholderOffsets(r.completion, r.generatedImages.length);
+  let from = 0;
+  return r.generatedImages.map((im, k) => {
+    const end = at[k] ?? r.completion.length;
+    let text = r.completion.slice(from, end).replace(/<[^>]{1,40}>/g, ' ').replace(/\s+/g, ' ').trim();
+    from = end;
+    if (text.length > 300) text = text.slice(text.length - 300).replace(/^\S*\s/, '');
+    return { image: im.resolved ?? null, text: text || r.prompt.text };
+  });
+}
 
 export class InspectorBackend {
   readonly table: SampleTable;
@@ -48,6 +75,9 @@ export class InspectorBackend {
   private scanning: Promise<void> | undefined;
   private savedFrame: Sourced<FrameKind> | null | undefined;
   frameOverride: string | null = null;
+  /** Verdicts of the judges (file, http, onnx) by record, with the judge's name. */
+  private readonly judged = new Map<VerdictSourceKind, { name: string; byRecord: Map<number, Verdict> }>();
+  judgeStatus: JudgeStatus = { judges: { onnx: null, http: null, clip: null }, running: null, last: null };
 
   constructor(readonly log: RolloutLog, private readonly opts: BackendOptions) {
     this.table = SampleTable.fromLog(log);
@@ -121,6 +151,11 @@ export class InspectorBackend {
       case 'setFrame':
         this.setFrame(p.frame as string | null);
         return null as R;
+      case 'setVerdictSource':
+        this.setVerdictSource(p.source as string);
+        return this.verdictsView() as R;
+      case 'getImageSimilarity':
+        return (await this.imageSimilarity(p.recordIndex as number)) as R;
       default:
         throw new Error(`not a backend request: ${String(method)}`);
     }
@@ -151,7 +186,9 @@ export class InspectorBackend {
       } catch (e) {
         console.warn('[rollout-lens] reward recomputation failed:', e instanceof Error ? e.message : String(e));
       }
-      rollouts.push(rolloutView(ri, rollout, issues, this.opts.toUrl, check, { context: log.context, format: log.format }));
+      rollouts.push(
+        rolloutView(ri, rollout, issues, this.opts.toUrl, check, { context: log.context, format: log.format, judged: this.judgedOf(ri), choice: this.table.verdictChoice }),
+      );
     }
     return groupView(
       { groupIndex, groupCount: log.groups.length, step: g.step, stepIndex: log.steps.indexOf(g.step), stepCount: log.steps.length, groupId: g.groupId },
@@ -199,7 +236,57 @@ export class InspectorBackend {
       const isFolder = fs.existsSync(t) && fs.statSync(t).isDirectory();
       this.metrics = metricSeries(runDirOf(t, isFolder));
     }
-    return overviewView(this.table, this.log, await this.metrics);
+    return overviewView(this.table, this.log, await this.metrics, { view: this.verdictsView(), series: alignmentSeries(this.table, this.sourceNames()) });
+  }
+
+  // ---------------- verdicts ----------------
+
+  private judgedOf(ri: number): Array<{ kind: VerdictSourceKind; verdict: Verdict }> {
+    const out: Array<{ kind: VerdictSourceKind; verdict: Verdict }> = [];
+    for (const [kind, j] of this.judged) {
+      const v = j.byRecord.get(ri);
+      if (v) out.push({ kind, verdict: v });
+    }
+    return out;
+  }
+
+  private sourceNames(): Partial<Record<VerdictSourceKind, string>> {
+    const names: Partial<Record<VerdictSourceKind, string>> = {};
+    for (const [k, j] of this.judged) names[k] = j.name;
+    return names;
+  }
+
+  /** Add (or replace) a judge's verdicts on some records. */
+  applyVerdicts(kind: 'file' | 'http' | 'onnx', name: string, entries: ReadonlyArray<readonly [number, Verdict]>): void {
+    let j = this.judged.get(kind);
+    if (!j || j.name !== name) {
+      if (j) this.table.clearVerdicts(kind);
+      j = { name, byRecord: new Map() };
+      this.judged.set(kind, j);
+    }
+    for (const [ri, v] of entries) j.byRecord.set(ri, v);
+    this.table.setVerdicts(kind, entries.map((e) => e[0]), entries.map((e) => e[1].label));
+  }
+
+  /** How many records a judge has verdicts for. */
+  judgedCount(kind: VerdictSourceKind): number {
+    return this.judged.get(kind)?.byRecord.size ?? 0;
+  }
+
+  setVerdictSource(source: string): void {
+    if (!isVerdictChoice(source)) throw new Error(`unknown verdict source "${source}" (auto, log, file, http, onnx or rules)`);
+    this.table.setVerdictChoice(source);
+  }
+
+  verdictsView(): VerdictsView {
+    return verdictsView(this.table, { names: this.sourceNames(), ...this.judgeStatus });
+  }
+
+  async imageSimilarity(recordIndex: number): Promise<{ model: string; scores: Array<number | null> } | null> {
+    if (!this.opts.similarity) return null;
+    const { rollout } = this.log.read(recordIndex);
+    if (!rollout || rollout.generatedImages.length === 0) return null;
+    return this.opts.similarity(imageDescriptions(rollout));
   }
 
   stepStats(step: number): StepStatsView {

@@ -1,11 +1,14 @@
 // Builds the Rollout Inspector's view payloads from canonical rollouts. Pure: the host passes
 // `toUrl`, which turns a resolved image path into a webview URL (asWebviewUri) or null.
 import type { Box, LogIssue, Rollout } from './model';
-import type { BoxView, GroupView, ImageView, IssueView, RolloutView, SummaryView, ZeroVarianceKind } from '../protocol/inspector';
+import type { BoxView, GroupView, ImageView, IssueView, RolloutView, VerdictView, SummaryView, ZeroVarianceKind } from '../protocol/inspector';
 import type { ScaleSummary } from './scale/summarize';
 import type { RolloutCheck } from './rewards/check';
 import type { RunContext } from './runs/context';
 import { iou } from './geometry/iou';
+import { ruleVerdict } from './judge/rules';
+import { chooseVerdict, verdictView } from './judge/sources';
+import type { Verdict, VerdictChoice, VerdictSourceKind } from './judge/types';
 import { ZERO_VARIANCE_TOL, deriveRecord, imagePlaceholderOffsets, zeroVarianceKindOf, type BoxFlag } from './table/derive';
 
 export type ToUrl = (absolutePath: string) => string | null;
@@ -42,6 +45,10 @@ export function issueView(i: LogIssue): IssueView {
 export interface ViewContext {
   context: RunContext | null;
   format: string;
+  /** Verdicts of the judges (file, http, onnx) on this completion; the log's and the rules' are added here. */
+  judged?: ReadonlyArray<{ kind: VerdictSourceKind; verdict: Verdict }>;
+  /** Which source `verdict` shows (default auto). */
+  choice?: VerdictChoice;
 }
 
 /**
@@ -60,6 +67,10 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
   const images: ImageView[] = r.prompt.images.map(image);
   const d = deriveRecord(r, vctx?.context ?? null, vctx?.format ?? '', { check: check ?? null });
   const at = r.generatedImages.length ? imagePlaceholderOffsets(r.completion, r.generatedImages.length) : [];
+  const verdicts: VerdictView[] = [];
+  if (r.verdict) verdicts.push(verdictView('log', r.verdict));
+  for (const j of vctx?.judged ?? []) verdicts.push(verdictView(j.kind, j.verdict));
+  verdicts.push(verdictView('rules', ruleVerdict(r, { truncated: d.truncated })));
   return {
     recordIndex,
     file: r.source.file,
@@ -90,7 +101,8 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
     reward: r.reward,
     advantage: r.advantage,
     advantageSource: r.advantageSource,
-    verdict: r.verdict ? { label: r.verdict.label, source: r.verdict.source, rationale: r.verdict.rationale ?? null } : null,
+    verdict: chooseVerdict(verdicts, vctx?.choice ?? 'auto'),
+    verdicts,
     issues: issues.map(issueView),
     length: d.length,
     lengthUnit: d.lengthUnit,

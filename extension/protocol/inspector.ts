@@ -92,7 +92,10 @@ export interface RolloutView {
   reward: number | null;
   advantage: number | null;
   advantageSource: 'logged' | 'recomputed' | null;
-  verdict: { label: string; source: string; rationale: string | null } | null;
+  /** The verdict the user's chosen source gives (see VerdictsView.choice); null when no source has one. */
+  verdict: VerdictView | null;
+  /** Every source's verdict on this completion, in source order (log, file, http, onnx, rules). */
+  verdicts: VerdictView[];
   issues: IssueView[];
   /** Completion length in characters (tokens when the log states them: see `lengthUnit`). */
   length: number;
@@ -145,8 +148,59 @@ export interface SeriesView {
   points: Array<[number, number]>;
 }
 
+/** One verdict on a completion. `kind` is the source kind (log, file, http, onnx, rules); `source` names it in words. */
+export interface VerdictView {
+  /** supported, unsupported, contradicted or unknown (readers normalise; the webview still treats it as text). */
+  label: string;
+  kind: string;
+  source: string;
+  confidence: number | null;
+  rationale: string | null;
+}
+
+/** Verdict counts of one source over the log (rows the scan has read). */
+export interface VerdictSourceStats {
+  kind: string;
+  /** "rules", "tiny-nli (local model)", "judge.jsonl", "log (gpt-4o)" … */
+  name: string;
+  total: number;
+  supported: number;
+  unsupported: number;
+  contradicted: number;
+  unknown: number;
+}
+
+/** Agreement of two sources on the completions both judged (unknown excluded): Cohen's κ and the confusion table. */
+export interface AgreementView {
+  a: string;
+  b: string;
+  n: number;
+  /** Share of the n where both agree. */
+  observed: number;
+  /** Null when κ is undefined (n = 0, or both sources give one label only). */
+  kappa: number | null;
+  /** Row labels (source a) and column labels (source b): supported, unsupported, contradicted. */
+  labels: string[];
+  /** confusion[i][j]: completions a labels `labels[i]` and b labels `labels[j]`. */
+  confusion: number[][];
+}
+
+export interface VerdictsView {
+  /** Which source the shown verdicts and the alignment rate use: 'auto' or a kind. */
+  choice: string;
+  sources: VerdictSourceStats[];
+  agreement: AgreementView[];
+  /** The configured judges, by name (null: not configured). */
+  judges: { onnx: string | null; http: string | null; clip: string | null };
+  /** A judge run in progress. */
+  running: { kind: string; done: number; total: number } | null;
+  /** The last judge run's outcome in words ("judged 640 (612 from cache) in 1.2 s"), or its error. */
+  last: { kind: string; message: string; error: boolean } | null;
+}
+
 export interface OverviewView {
   stepKind: 'step' | 'batch-ordinal' | 'none';
+  verdicts: VerdictsView;
   series: SeriesView[];
   /** Series keys still being computed by the background scan (length, IoU…), with progress 0–1. */
   pending: { keys: string[]; progress: number } | null;
@@ -304,6 +358,12 @@ export interface InspectorMethods {
   savePng: { params: { dataUrl: string; name: string }; result: string | null };
   /** Put a link to this sample on the clipboard; returns it. */
   copyLink: { params: { groupIndex: number; completion: number }; result: string };
+  /** Which verdict source the shown verdicts and rates use ('auto' or a kind); returns the new overview verdicts. */
+  setVerdictSource: { params: { source: string }; result: VerdictsView };
+  /** Run a judge over the whole log (host: progress notification with cancel); 'file' asks for a judge output file. Resolves when started. */
+  runJudge: { params: { kind: 'onnx' | 'http' | 'file' }; result: null };
+  /** CLIP image-text similarity of each generated image of a record with its completion text (null: no CLIP model configured). */
+  getImageSimilarity: { params: { recordIndex: number }; result: { model: string; scores: Array<number | null> } | null };
 }
 
 export type MethodName = keyof InspectorMethods;
@@ -321,6 +381,8 @@ export type HostToWebview =
   | { kind: 'goto'; params: { groupIndex: number; completion: number } }
   /** The background scan advanced (fields ready, overview series filled in). */
   | { kind: 'scan'; params: { progress: number; fields: FieldInfo[] } }
+  /** Verdicts changed (a judge run progressed or finished, the source changed): refresh badges and rates. */
+  | { kind: 'verdicts'; params: VerdictsView }
   | { kind: 'response'; id: number; ok: true; result: unknown }
   | { kind: 'response'; id: number; ok: false; error: string };
 
@@ -345,6 +407,9 @@ const paramChecks: { [M in MethodName]: (p: unknown) => p is InspectorMethods[M]
   savePng: (p): p is { dataUrl: string; name: string } =>
     isObj(p) && typeof p.dataUrl === 'string' && p.dataUrl.startsWith('data:image/png;base64,') && typeof p.name === 'string',
   copyLink: (p): p is { groupIndex: number; completion: number } => isObj(p) && isNonNegInt(p.groupIndex) && isNonNegInt(p.completion),
+  setVerdictSource: (p): p is { source: string } => isObj(p) && typeof p.source === 'string' && p.source.length <= 16,
+  runJudge: (p): p is { kind: 'onnx' | 'http' | 'file' } => isObj(p) && (p.kind === 'onnx' || p.kind === 'http' || p.kind === 'file'),
+  getImageSimilarity: (p): p is { recordIndex: number } => isObj(p) && isNonNegInt(p.recordIndex),
 };
 
 export function isMethodName(v: unknown): v is MethodName {
@@ -360,6 +425,7 @@ export function isHostToWebview(m: unknown): m is HostToWebview {
   if (m.kind === 'init') return isObj(m.params) && typeof m.params.file === 'string' && isNonNegInt(m.params.groups);
   if (m.kind === 'summary') return isObj(m.params) && (m.params.state === 'running' || m.params.state === 'done' || m.params.state === 'failed');
   if (m.kind === 'goto') return isObj(m.params) && isNonNegInt(m.params.groupIndex) && isNonNegInt(m.params.completion);
+  if (m.kind === 'verdicts') return isObj(m.params) && typeof m.params.choice === 'string' && Array.isArray(m.params.sources);
   if (m.kind === 'scan') return isObj(m.params) && typeof m.params.progress === 'number' && Array.isArray(m.params.fields);
   if (m.kind === 'update') return isObj(m.params) && isNonNegInt(m.params.groups) && isNonNegInt(m.params.records) && Array.isArray(m.params.steps);
   return isResponse(m);

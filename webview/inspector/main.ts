@@ -9,7 +9,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type {
-  FieldInfo, GroupView, ImageView, InitPayload, IssueView, RolloutView, SummaryView, UpdatePayload, ZeroVarianceKind,
+  FieldInfo, GroupView, ImageView, InitPayload, IssueView, RolloutView, SummaryView, UpdatePayload, VerdictsView, ZeroVarianceKind,
 } from '../../extension/protocol/inspector';
 import { InspectorClient } from './rpc';
 import { segmentCompletion } from '../../extension/core/segments';
@@ -18,6 +18,13 @@ import { OverviewPane } from './overview';
 import { SampleList, type ListState } from './sampleList';
 import { el } from './dom';
 import { lightMention, segmentNode } from './trace';
+import { VerdictsCard, verdictBadge, verdictRow } from './verdicts';
+
+/** Verdict pushes (judge progress) come often: refetch at most this often, and this long after the last one. */
+const VERDICTS_DEBOUNCE_MS = 250;
+const VERDICTS_MAX_WAIT_MS = 1500;
+
+type Similarity = { model: string; scores: Array<number | null> } | null;
 
 type Tab = 'overview' | 'inspect' | 'samples';
 
@@ -118,6 +125,14 @@ class Inspector {
   private fields: FieldInfo[] = [];
   private overviewLoaded = false;
   private overviewPendingProgress = -1;
+  private verdictsCard: VerdictsCard | undefined;
+  private verdicts: VerdictsView | null = null;
+  private verdictsTimer: ReturnType<typeof setTimeout> | undefined;
+  private verdictsFirst = 0;
+  /** CLIP similarity of generated images, asked once per record. */
+  private readonly clip = new Map<number, Promise<Similarity>>();
+  /** The host said no CLIP model is configured: ask again only when the verdicts say one is. */
+  private clipOff = false;
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -127,6 +142,7 @@ class Inspector {
       (sv) => this.onSummary(sv),
       (p) => void this.goGroup(p.groupIndex, p.completion, true),
       (p) => this.onScan(p.progress, p.fields),
+      (v) => this.onVerdicts(v),
     );
     document.addEventListener('keydown', (e) => this.onKey(e));
     window.addEventListener('error', (e) => this.client.logError(String(e.message)));
@@ -152,6 +168,8 @@ class Inspector {
   private onInit(init: InitPayload): void {
     this.init = init;
     this.cache.clear();
+    this.clip.clear();
+    this.clipOff = false;
     const s = this.saved();
     const same = s && s.file === init.file;
     this.showGt = same ? s.showGt : true;
@@ -200,6 +218,7 @@ class Inspector {
     const wasEmpty = this.init.groups === 0;
     Object.assign(this.init, { records: u.records, groups: u.groups, steps: u.steps, issueCount: u.issueCount, complete: u.complete });
     this.cache.clear();
+    if (!u.complete || u.records < this.clip.size) this.clip.clear();
     this.q('#meta').textContent = metaText(this.init);
     this.overviewLoaded = false;
     if (this.tab === 'overview') void this.loadOverview();
@@ -209,6 +228,55 @@ class Inspector {
       this.setTab(this.tab, false);
       void this.goGroup(0, 'first');
     } else if (this.group) void this.goGroup(this.groupIndex, this.completion);
+  }
+
+  /** Verdicts changed (judge progress or finish, another source): the card at once, curves and badges debounced. */
+  private onVerdicts(v: VerdictsView): void {
+    this.setVerdicts(v);
+    this.scheduleVerdictsRefresh();
+  }
+
+  private setVerdicts(v: VerdictsView | null): void {
+    this.verdicts = v;
+    this.verdictsCard?.setData(v);
+    if (v?.judges.clip && this.clipOff) {
+      // a CLIP model was configured since the host said none: ask again
+      this.clipOff = false;
+      this.clip.clear();
+    }
+  }
+
+  private scheduleVerdictsRefresh(): void {
+    const now = Date.now();
+    if (this.verdictsTimer === undefined) this.verdictsFirst = now;
+    else clearTimeout(this.verdictsTimer);
+    const wait = Math.max(0, Math.min(VERDICTS_DEBOUNCE_MS, this.verdictsFirst + VERDICTS_MAX_WAIT_MS - now));
+    this.verdictsTimer = setTimeout(() => {
+      this.verdictsTimer = undefined;
+      void this.refreshVerdicts();
+    }, wait);
+  }
+
+  /** Fetch again what shows verdicts: the overview (rates) when shown, the current group's badges and chips. */
+  private async refreshVerdicts(): Promise<void> {
+    this.cache.clear();
+    if (this.tab === 'overview') void this.loadOverview();
+    else this.overviewLoaded = false;
+    if (this.tab === 'samples') this.list?.refresh();
+    if (!this.group || !this.init || this.init.groups === 0) return;
+    const gi = this.groupIndex;
+    const seq = this.loadSeq;
+    try {
+      const g = await this.fetchGroup(gi);
+      if (seq !== this.loadSeq || gi !== this.groupIndex || !this.group || this.group.groupIndex !== g.groupIndex) return;
+      // only the verdict parts: the image keeps its zoom, the text its scroll
+      this.group = g;
+      this.renderStrip(g);
+      const r = g.rollouts[this.completion];
+      if (r) this.renderVerdicts(r);
+    } catch (e) {
+      this.client.logError(`verdicts refresh: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private fetchGroup(i: number): Promise<GroupView> {
@@ -392,6 +460,7 @@ class Inspector {
     try {
       const o = await this.client.request('getOverview', {});
       this.overview.setData(o);
+      if (o.verdicts) this.setVerdicts(o.verdicts);
       const step = this.group?.step ?? this.init?.steps[0];
       if (step !== undefined) this.overview.setStep(step); // asks for the step's statistics itself
     } catch (e) {
@@ -442,6 +511,7 @@ class Inspector {
   private renderShell(): void {
     const init = this.init!;
     this.canvas?.dispose();
+    this.verdictsCard?.dispose();
     this.overview?.dispose();
     this.list?.dispose();
     this.root.replaceChildren();
@@ -530,6 +600,17 @@ class Inspector {
       onStep: (step) => void this.goStepValue(step),
       onRequestStats: (step) => void this.loadStats(step),
     });
+    this.verdictsCard = new VerdictsCard(this.overview.slot, {
+      setSource: (source) => this.client.request('setVerdictSource', { source }),
+      runJudge: async (kind) => {
+        await this.client.request('runJudge', { kind });
+      },
+      changed: (v) => {
+        this.verdicts = v;
+        this.scheduleVerdictsRefresh();
+      },
+    });
+    this.verdictsCard.setData(this.verdicts);
 
     // ---- Inspect
     const inspectView = el('section', 'view view-inspect', undefined, { id: 'view-inspect', role: 'tabpanel', 'aria-labelledby': 'tab-inspect' });
@@ -570,6 +651,7 @@ class Inspector {
     const textPane = el('section', 'text-pane', undefined, { 'aria-label': 'Completion' });
     textPane.append(
       el('div', 'rewards', undefined, { id: 'rewards' }),
+      el('div', 'verdicts', undefined, { id: 'verdicts' }),
       el('div', 'answers', undefined, { id: 'answers' }),
       el('div', 'record-issues', undefined, { id: 'record-issues' }),
       el('h3', 'section-title', 'Completion', { id: 'completion-title' }),
@@ -641,6 +723,7 @@ class Inspector {
       this.canvas?.show({ images: [], gt: [], pred: [] }, { showGt: this.showGt, showPred: this.showPred, threshold: this.threshold });
       this.q('#completion').textContent = '';
       this.q('#rewards').replaceChildren();
+      this.q('#verdicts').replaceChildren();
       this.q('#answers').replaceChildren();
       this.q('#generated').replaceChildren();
       this.renderIssues(g.issues);
@@ -648,6 +731,7 @@ class Inspector {
     }
     this.renderImages(r);
     this.renderRewards(r);
+    this.renderVerdicts(r);
     this.renderAnswers(r);
     this.renderIssues([...g.issues, ...r.issues]);
     this.renderCompletion(r);
@@ -704,7 +788,8 @@ class Inspector {
       if (r.truncated) badges.append(el('span', 'badge warn', '✂ cut', { title: r.truncatedWhy ?? 'cut at the maximum length' }));
       const degenerate = r.pred.filter((b) => b.flags && b.flags.length).length;
       if (degenerate) badges.append(el('span', 'badge warn', `⚠ ${degenerate} box${degenerate === 1 ? '' : 'es'}`, { title: [...new Set(r.pred.flatMap((b) => b.flags ?? []))].join(', ') }));
-      if (r.verdict) badges.append(el('span', `badge verdict-${r.verdict.label}`, r.verdict.label, { title: r.verdict.rationale ?? r.verdict.source }));
+      const vb = verdictBadge(r);
+      if (vb) badges.append(vb);
       badges.append(el('span', 'card-len', `${r.length} ${r.lengthUnit === 'tokens' ? 'tok' : 'ch'}`));
       c.append(badges);
       if (r.issues.length) c.append(el('span', 'card-issue', '⚠', { title: r.issues.map(issueText).join('\n') }));
@@ -742,14 +827,16 @@ class Inspector {
     const adv = el('span', 'chip advantage ' + advClass(r.advantage), undefined, { id: 'advantage' });
     adv.append(el('span', 'chip-name', r.advantageSource === 'recomputed' ? 'advantage (recomputed)' : 'advantage'), el('span', 'chip-value', signed(r.advantage)));
     box.append(total, adv);
-    if (r.verdict) {
-      const v = el('span', `chip verdict verdict-${r.verdict.label}`, undefined, { title: r.verdict.rationale ?? '', id: 'verdict' });
-      v.append(el('span', 'chip-name', `verdict (${r.verdict.source})`), el('span', 'chip-value', r.verdict.label));
-      box.append(v);
-    }
     if (r.truncated) {
       box.append(el('span', 'chip flagchip', `✂ truncated${r.truncatedWhy ? `: ${r.truncatedWhy}` : ''}`, { id: 'truncated' }));
     }
+  }
+
+  /** The sample view's "Verdicts" row: every source's verdict, the chosen one marked. */
+  private renderVerdicts(r: RolloutView): void {
+    const box = this.q('#verdicts');
+    const row = verdictRow(r);
+    box.replaceChildren(...(row ? [row] : []));
   }
 
   private renderAnswers(r: RolloutView): void {
@@ -805,7 +892,7 @@ class Inspector {
     let gi = 0;
     let offset = 0;
     const genFigure = (im: ImageView, n: number): HTMLElement => {
-      const f = el('span', 'gen-image', undefined, { title: `generated image ${n} of ${r.generatedImages.length}: ${im.path}` });
+      const f = el('span', 'gen-image', undefined, { title: `generated image ${n} of ${r.generatedImages.length}: ${im.path}`, 'data-gen': String(n - 1) });
       if (im.url) {
         const img = el('img', 'gen-img', undefined, { alt: `generated image ${n}` });
         img.src = im.url;
@@ -836,6 +923,40 @@ class Inspector {
     if (rest.length) {
       gen.append(el('h4', 'section-title', `Generated images without a placeholder in the text (${rest.length})`));
       rest.forEach((im) => gen.append(genFigure(im, r.generatedImages.indexOf(im) + 1)));
+    }
+    if (r.generatedImages.length) void this.showClip(r);
+  }
+
+  /** CLIP image-text similarity next to each generated image (asked once per record; nothing without a CLIP model). */
+  private async showClip(r: RolloutView): Promise<void> {
+    if (this.clipOff) return;
+    const ri = r.recordIndex;
+    let p = this.clip.get(ri);
+    if (!p) {
+      p = this.client.request('getImageSimilarity', { recordIndex: ri });
+      this.clip.set(ri, p);
+    }
+    let res: Similarity;
+    try {
+      res = await p;
+    } catch (e) {
+      this.clip.delete(ri);
+      this.client.logError(`image similarity: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (!res) {
+      this.clipOff = true;
+      return;
+    }
+    if (this.group?.rollouts[this.completion]?.recordIndex !== ri) return; // the user moved on
+    for (const f of this.root.querySelectorAll<HTMLElement>('.gen-image[data-gen]')) {
+      f.querySelector('.clip-score')?.remove();
+      const n = Number(f.dataset.gen);
+      const v = res.scores[n];
+      if (v === null || v === undefined || !Number.isFinite(v)) continue;
+      f.append(el('span', 'clip-score', `CLIP ${v.toFixed(2)}`, {
+        title: `Image-text similarity of generated image ${n + 1} with the completion text (${res.model}, cosine)`,
+      }));
     }
   }
 

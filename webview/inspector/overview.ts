@@ -68,6 +68,20 @@ function readTheme(): Theme {
 }
 
 const SOURCE_LABEL = (source: string) => (source === 'rollouts' ? 'from rollouts' : `from ${source}`);
+
+/**
+ * Series drawn together in one chart: the alignment rate of the chosen verdict source (`alignment`) and of
+ * each source (`alignment:rules` …). Every other series has a chart of its own.
+ */
+export function chartKey(seriesKey: string): string {
+  return seriesKey === 'alignment' || seriesKey.startsWith('alignment:') ? 'alignment' : seriesKey;
+}
+
+/** Rates (0–1) are shown in %. */
+function fmtRate(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  return `${(v * 100).toFixed(0)} %`;
+}
 const PRETTY_KEY: Record<string, string> = { iou: 'IoU' };
 
 function lowerBound(xs: ArrayLike<number>, v: number): number {
@@ -93,14 +107,21 @@ function nearest(xs: ArrayLike<number>, v: number): number | null {
 }
 
 interface Card {
+  /** The chart's key: the series key, or `alignment` for the alignment rates. */
   key: string;
-  series: SeriesView;
+  /** The series drawn, one line each (one for every chart but the alignment rates). */
+  series: SeriesView[];
+  /** Rates in 0–1 drawn on a fixed 0–100 % axis. */
+  rate: boolean;
   colorIndex: number;
   root: HTMLElement;
   value: HTMLElement;
   chart: HTMLElement;
+  /** The legend of a chart with several lines (null for one line). */
+  legend: HTMLElement | null;
   xs: number[];
-  ys: number[];
+  /** ys[j][i]: series j at xs[i] (null where it has no value). */
+  ys: Array<Array<number | null>>;
   plot: uPlot | null;
   ro: ResizeObserver;
   hoverIdx: number | null;
@@ -122,6 +143,8 @@ export class OverviewPane {
   private readonly note: HTMLElement;
   private readonly grid: HTMLElement;
   private readonly stats: HTMLElement;
+  /** Between the curves and the step statistics: the lead mounts the verdicts card here. */
+  readonly slot: HTMLElement;
   private readonly cards = new Map<string, Card>();
   private pendingCard: HTMLElement | null = null;
   private data: OverviewView | null = null;
@@ -146,7 +169,8 @@ export class OverviewPane {
     this.head.append(el('span', 'ov-title', 'Run overview'), this.stepLabel, this.note);
     this.grid = el('div', 'ov-grid');
     this.stats = el('section', 'ov-stats', undefined, { 'aria-label': 'Statistics of the current step' });
-    this.root.append(this.head, this.grid, this.stats);
+    this.slot = el('div', 'ov-slot');
+    this.root.append(this.head, this.grid, this.slot, this.stats);
     this.container.append(this.root);
     this.root.addEventListener('keydown', this.onKey);
     this.setStats(null);
@@ -164,21 +188,31 @@ export class OverviewPane {
     this.theme = readTheme();
     if (kindChanged) for (const c of this.cards.values()) c.colorIndex = -1; // rebuilt below with the new x axis title
     const ordered = [...o.series.filter((s) => s.source === 'rollouts'), ...o.series.filter((s) => s.source !== 'rollouts')];
-    const keep = new Set(ordered.map((s) => s.key));
-    for (const [k, c] of this.cards) if (!keep.has(k)) this.dropCard(c);
+    // one chart per series, except those that share one (the alignment rates), at the place of the first
+    const charts = new Map<string, SeriesView[]>();
+    for (const s of ordered) {
+      const k = chartKey(s.key);
+      const list = charts.get(k);
+      if (list) list.push(s);
+      else charts.set(k, [s]);
+    }
+    for (const list of charts.values()) list.sort((a, b) => Number(b.key === 'alignment') - Number(a.key === 'alignment'));
+    for (const [k, c] of this.cards) if (!charts.has(k)) this.dropCard(c);
     const all = new Set<number>();
-    ordered.forEach((s, i) => {
-      for (const [x] of s.points) all.add(x);
-      let c = this.cards.get(s.key);
-      if (!c) c = this.makeCard(s, i);
-      else this.updateCard(c, s, i);
+    let i = 0;
+    for (const [k, list] of charts) {
+      for (const s of list) for (const [x] of s.points) all.add(x);
+      let c = this.cards.get(k);
+      if (!c) c = this.makeCard(k, list, i);
+      else this.updateCard(c, list, i);
+      i += list.length;
       this.grid.append(c.root); // keeps the order: rollouts first, then metric files
-    });
+    }
     this.steps = [...all].sort((a, b) => a - b);
     this.renderPending(o.pending);
     this.renderNote(o);
     for (const p of this.grid.querySelectorAll('.ov-empty')) p.remove();
-    if (ordered.length === 0 && !o.pending) {
+    if (charts.size === 0 && !o.pending) {
       this.grid.append(el('p', 'ov-empty', 'No curves: this log has no steps with rewards, and no metric file was found.'));
     }
     this.redrawMarkers();
@@ -231,46 +265,84 @@ export class OverviewPane {
     return this.data?.stepKind === 'batch-ordinal' ? 'batch (no step in this log)' : 'step';
   }
 
-  private makeCard(s: SeriesView, colorIndex: number): Card {
-    const root = el('div', 'ov-card', undefined, { 'data-key': s.key });
+  private chartTitle(key: string, list: SeriesView[]): string {
+    return key === 'alignment' ? 'alignment rate' : list[0]!.label;
+  }
+
+  private chartSource(key: string, list: SeriesView[]): string {
+    const src = SOURCE_LABEL(list[0]!.source);
+    return key === 'alignment' ? `supported / judged, ${src}` : src;
+  }
+
+  private makeCard(key: string, list: SeriesView[], colorIndex: number): Card {
+    const root = el('div', 'ov-card', undefined, { 'data-key': key });
     const head = el('div', 'ov-card-head');
     const titles = el('div', 'ov-card-titles');
-    titles.append(el('span', 'ov-card-title', s.label, { title: s.label }), el('span', 'ov-card-source', SOURCE_LABEL(s.source)));
+    const title = this.chartTitle(key, list);
+    titles.append(el('span', 'ov-card-title', title, { title }), el('span', 'ov-card-source', this.chartSource(key, list)));
     const value = el('span', 'ov-card-value');
     head.append(titles, value);
     const chart = el('div', 'ov-chart', undefined, { role: 'img' });
     root.append(head, chart);
     const card: Card = {
-      key: s.key, series: s, colorIndex, root, value, chart, xs: [], ys: [], plot: null, hoverIdx: null,
+      key, series: list, rate: key === 'alignment', colorIndex, root, value, chart, legend: null, xs: [], ys: [], plot: null, hoverIdx: null,
       ro: new ResizeObserver(() => this.sizeCard(card)),
     };
-    this.setPoints(card, s);
+    this.setPoints(card, list);
+    this.renderLegend(card);
     chart.addEventListener('click', (e) => this.click(card, e));
     card.ro.observe(chart);
-    this.cards.set(s.key, card);
+    this.cards.set(key, card);
     this.updateValue(card);
     return card;
   }
 
-  private updateCard(c: Card, s: SeriesView, colorIndex: number): void {
+  private updateCard(c: Card, list: SeriesView[], colorIndex: number): void {
     const titleEl = c.root.querySelector('.ov-card-title');
     const srcEl = c.root.querySelector('.ov-card-source');
-    if (titleEl) titleEl.textContent = s.label;
-    if (srcEl) srcEl.textContent = SOURCE_LABEL(s.source);
-    c.series = s;
-    this.setPoints(c, s);
-    if (c.colorIndex !== colorIndex || !c.plot) {
+    if (titleEl) titleEl.textContent = this.chartTitle(c.key, list);
+    if (srcEl) srcEl.textContent = this.chartSource(c.key, list);
+    const sameLines = c.series.length === list.length && c.series.every((s, j) => s.key === list[j]!.key && s.label === list[j]!.label);
+    c.series = list;
+    this.setPoints(c, list);
+    if (!sameLines) this.renderLegend(c);
+    if (c.colorIndex !== colorIndex || !c.plot || !sameLines) {
       c.colorIndex = colorIndex;
       this.rebuild(c);
     } else {
-      c.plot.setData([c.xs, c.ys]);
+      c.plot.setData([c.xs, ...c.ys]);
     }
     this.updateValue(c);
   }
 
-  private setPoints(c: Card, s: SeriesView): void {
-    c.xs = s.points.map((p) => p[0]);
-    c.ys = s.points.map((p) => p[1]);
+  private setPoints(c: Card, list: SeriesView[]): void {
+    if (list.length === 1) {
+      c.xs = list[0]!.points.map((p) => p[0]);
+      c.ys = [list[0]!.points.map((p) => p[1])];
+      return;
+    }
+    const xs = [...new Set(list.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);
+    c.xs = xs;
+    c.ys = list.map((s) => {
+      const ys: Array<number | null> = new Array<number | null>(xs.length).fill(null);
+      for (const [x, y] of s.points) ys[lowerBound(xs, x)] = y;
+      return ys;
+    });
+  }
+
+  /** A chart with several lines names them below its title, each in its colour with its value. */
+  private renderLegend(c: Card): void {
+    c.legend?.remove();
+    c.legend = null;
+    if (c.series.length < 2 && c.key !== 'alignment') return;
+    const lg = el('div', 'ov-legend', undefined, { 'aria-hidden': 'true' });
+    c.series.forEach((s, j) => {
+      const item = el('span', `ov-legend-item${j === 0 && c.key === 'alignment' ? ' primary' : ''}`, undefined, { 'data-key': s.key, title: `${s.label} (${SOURCE_LABEL(s.source)})` });
+      item.append(el('span', `ov-swatch ov-sw-${(c.colorIndex + j) % PALETTE.length}`), el('span', 'ov-legend-label', s.label), el('span', 'ov-legend-value'));
+      lg.append(item);
+    });
+    c.legend = lg;
+    c.chart.before(lg);
   }
 
   private dropCard(c: Card): void {
@@ -294,7 +366,10 @@ export class OverviewPane {
     const w = Math.floor(c.chart.clientWidth);
     if (w <= 0) return; // the ResizeObserver builds it once the card has a size
     const t = this.theme ?? (this.theme = readTheme());
-    const color = t.series[c.colorIndex % t.series.length]!;
+    const colorOf = (j: number) => t.series[(c.colorIndex + j) % t.series.length]!;
+    const color = colorOf(0);
+    // the legend's swatches use the same palette index (classes, as the CSP allows no inline colours)
+    c.legend?.querySelectorAll('.ov-swatch').forEach((sw, j) => (sw.className = `ov-swatch ov-sw-${(c.colorIndex + j) % PALETTE.length}`));
     const axis = (size: number, space: number): uPlot.Axis => ({
       stroke: t.fg,
       font: t.font,
@@ -305,6 +380,8 @@ export class OverviewPane {
       ticks: { stroke: t.grid, width: 1, size: 3 },
       values: (_u, splits) => splits.map(fmtTick),
     });
+    const yAxis = axis(42, 20);
+    if (c.rate) yAxis.values = (_u, splits) => splits.map((v) => `${Math.round(v * 100)}%`);
     const opts: uPlot.Options = {
       width: w,
       height: CHART_HEIGHT,
@@ -317,17 +394,21 @@ export class OverviewPane {
       },
       scales: {
         x: { time: false, range: (_u, min, max) => (min === max ? [min - 1, max + 1] : [min, max]) },
+        ...(c.rate ? { y: { range: [0, 1] as uPlot.Range.MinMax } } : {}),
       },
       series: [
         {},
-        { label: c.series.label, stroke: color, width: 1.5, spanGaps: true, points: { show: c.xs.length <= 40, size: 3, fill: color } },
+        ...c.series.map((s, j): uPlot.Series => ({
+          label: s.label, stroke: colorOf(j), width: c.series.length > 1 && j === 0 ? 2.25 : 1.5, spanGaps: true,
+          points: { show: c.xs.length <= 40, size: 3, fill: colorOf(j) },
+        })),
       ],
       axes: [
         { ...axis(30, 40), label: this.xLabel(), labelSize: 14, labelGap: 0 },
-        axis(42, 20),
+        yAxis,
       ],
       hooks: {
-        draw: [(u) => this.drawMarker(u, color)],
+        draw: [(u) => this.drawMarker(u, c.series.map((_s, j) => colorOf(j)))],
         setCursor: [(u) => {
           const idx = u.cursor.idx ?? null;
           if (idx !== c.hoverIdx) {
@@ -337,11 +418,11 @@ export class OverviewPane {
         }],
       },
     };
-    c.plot = new uPlot(opts, [c.xs, c.ys], c.chart);
+    c.plot = new uPlot(opts, [c.xs, ...c.ys], c.chart);
   }
 
   /** The current-step marker, drawn on the canvas after the series (redraw(false) moves it). */
-  private drawMarker(u: uPlot, color: string): void {
+  private drawMarker(u: uPlot, colors: string[]): void {
     if (this.step === null || !this.theme) return;
     const { left, top, width, height } = u.bbox;
     const x = Math.round(u.valToPos(this.step, 'x', true));
@@ -356,15 +437,16 @@ export class OverviewPane {
     ctx.moveTo(x, top);
     ctx.lineTo(x, top + height);
     ctx.stroke();
-    // the value at the current step, when this series has one
+    // the value of each line at the current step, when it has one
     const xs = u.data[0];
-    const ys = u.data[1] as Array<number | null> | undefined;
     const i = lowerBound(xs, this.step);
-    const y = ys && xs[i] === this.step ? ys[i] : null;
-    if (y !== null && y !== undefined && Number.isFinite(y)) {
+    for (let j = 1; j < u.data.length; j++) {
+      const ys = u.data[j] as Array<number | null> | undefined;
+      const y = ys && xs[i] === this.step ? ys[i] : null;
+      if (y === null || y === undefined || !Number.isFinite(y)) continue;
       const py = u.valToPos(y, 'y', true);
       ctx.setLineDash([]);
-      ctx.fillStyle = color;
+      ctx.fillStyle = colors[j - 1] ?? colors[0]!;
       ctx.strokeStyle = this.theme.marker;
       ctx.lineWidth = 1.5 * r;
       ctx.beginPath();
@@ -387,28 +469,46 @@ export class OverviewPane {
     for (const c of this.cards.values()) this.rebuild(c);
   }
 
-  private valueAt(c: Card, step: number): number | null {
+  private valueAt(c: Card, step: number, j = 0): number | null {
     const i = lowerBound(c.xs, step);
-    return c.xs[i] === step ? c.ys[i]! : null;
+    return c.xs[i] === step ? (c.ys[j]?.[i] ?? null) : null;
+  }
+
+  /** The last step where line j has a value, and that value. */
+  private lastOf(c: Card, j: number): { step: number; value: number } | null {
+    const ys = c.ys[j] ?? [];
+    for (let i = c.xs.length - 1; i >= 0; i--) {
+      const y = ys[i];
+      if (y !== null && y !== undefined && Number.isFinite(y)) return { step: c.xs[i]!, value: y };
+    }
+    return null;
   }
 
   private updateValue(c: Card): void {
     const n = c.xs.length;
-    const lastStep = n ? c.xs[n - 1]! : null;
-    const last = n ? c.ys[n - 1]! : null;
     const word = this.stepKindWord();
-    let shown: string;
-    if (c.hoverIdx !== null && c.hoverIdx < n) shown = `${word} ${c.xs[c.hoverIdx]}: ${fmtValue(c.ys[c.hoverIdx])}`;
-    else if (this.step !== null && this.valueAt(c, this.step) !== null) shown = `${word} ${this.step}: ${fmtValue(this.valueAt(c, this.step))}`;
-    else shown = lastStep === null ? 'no data' : `latest ${fmtValue(last)}`;
-    c.value.textContent = shown;
-    const parts = [`${c.series.label} (${SOURCE_LABEL(c.series.source)})`];
-    parts.push(lastStep === null ? 'no data yet' : `latest value ${fmtValue(last)} at ${word} ${lastStep}`);
-    if (this.step !== null) {
-      const v = this.valueAt(c, this.step);
-      if (v !== null && this.step !== lastStep) parts.push(`${fmtValue(v)} at the current ${word} ${this.step}`);
-    }
-    c.chart.setAttribute('aria-label', parts.join(', '));
+    const f = c.rate ? fmtRate : fmtValue;
+    // the step the value (and the legend) shows: the hovered point, else the current step, else the latest
+    let at: number | null = null;
+    if (c.hoverIdx !== null && c.hoverIdx < n) at = c.xs[c.hoverIdx]!;
+    else if (this.step !== null && c.series.some((_s, j) => this.valueAt(c, this.step!, j) !== null)) at = this.step;
+    const last0 = this.lastOf(c, 0);
+    c.value.textContent = at !== null ? `${word} ${at}: ${f(this.valueAt(c, at, 0))}` : last0 === null ? 'no data' : `latest ${f(last0.value)}`;
+    c.legend?.querySelectorAll('.ov-legend-value').forEach((e, j) => {
+      const v = at !== null ? this.valueAt(c, at, j) : (this.lastOf(c, j)?.value ?? null);
+      e.textContent = f(v);
+    });
+    const lines = c.series.map((s, j) => {
+      const last = this.lastOf(c, j);
+      const parts = [`${s.label} (${SOURCE_LABEL(s.source)})`];
+      parts.push(last === null ? 'no data yet' : `latest value ${f(last.value)} at ${word} ${last.step}`);
+      if (this.step !== null) {
+        const v = this.valueAt(c, this.step, j);
+        if (v !== null && this.step !== last?.step) parts.push(`${f(v)} at the current ${word} ${this.step}`);
+      }
+      return parts.join(', ');
+    });
+    c.chart.setAttribute('aria-label', (c.series.length > 1 ? `${this.chartTitle(c.key, c.series)}: ` : '') + lines.join('; '));
   }
 
   private click(c: Card, e: MouseEvent): void {
@@ -426,6 +526,8 @@ export class OverviewPane {
 
   private key(e: KeyboardEvent): void {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target as HTMLElement | null;
+    if (t && t !== this.root && (t.closest('select, input, textarea, button, [tabindex]:not(.ov)') || t.isContentEditable)) return; // controls keep their keys
     if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight' && e.key !== 'Home' && e.key !== 'End') return;
     if (this.steps.length === 0) return;
     e.preventDefault();

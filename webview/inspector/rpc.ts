@@ -1,7 +1,7 @@
 // The webview side of the inspector protocol: ready handshake, request/reply with ids,
 // runtime check of everything that arrives.
 import {
-  isHostToWebview, type FieldInfo, type InitPayload, type InspectorMethods, type SummaryView, type UpdatePayload,
+  isHostToWebview, type FieldInfo, type InitPayload, type InspectorMethods, type SummaryView, type UpdatePayload, type VerdictsView,
 } from '../../extension/protocol/inspector';
 
 export interface VsCodeApi {
@@ -53,6 +53,7 @@ export class InspectorClient extends PanelClient<InspectorMethods> {
     private readonly onSummary: (s: SummaryView) => void = () => undefined,
     private readonly onGoto: (p: { groupIndex: number; completion: number }) => void = () => undefined,
     private readonly onScan: (p: { progress: number; fields: FieldInfo[] }) => void = () => undefined,
+    private readonly onVerdicts: (v: VerdictsView) => void = () => undefined,
   ) {
     super();
     window.addEventListener('message', (e: MessageEvent<unknown>) => {
@@ -69,6 +70,8 @@ export class InspectorClient extends PanelClient<InspectorMethods> {
           return this.onGoto(m.params);
         case 'scan':
           return this.onScan(m.params);
+        case 'verdicts':
+          return this.onVerdicts(m.params);
         default:
           return this.settle(m);
       }

@@ -11,7 +11,7 @@
 //   iou50      iou ≥ 0.5.
 //   format     eval.scores.format (≥ 0.5 → 1); else a reward whose name contains "format" (≥ 0.5 → 1); else
 //              `<think>…</think><answer>…</answer>` with nothing around it.
-//   alignment  verdict supported → 1, unsupported / contradicted → 0.
+//   alignment  verdict supported → 1, unsupported / contradicted → 0 (the log's verdict, else the rules').
 //   length     extra completion_tokens / completion_length / response_length; else the completion's characters.
 //
 // Keys: `<dataset>:<sample id>`; without an id `<dataset>:q:<sha1 of image file names + normalised question>`;
@@ -23,6 +23,7 @@ import type { Rollout } from '../model';
 import { bestIous } from '../geometry/iou';
 import { optionSetF1, parseOptionSet } from './metrics';
 import type { EvalSample, MetricId } from './types';
+import { ruleVerdict } from '../judge/rules';
 
 const ACCURACY_REWARDS = new Set(['acc', 'accuracy', 'accuracy_reward', 'correct']);
 const FORMAT_RE = /^\s*<think>[\s\S]*?<\/think>\s*<answer>[\s\S]*?<\/answer>\s*$/;
@@ -86,8 +87,10 @@ function formatOf(r: Rollout): number {
   return FORMAT_RE.test(r.completion) ? 1 : 0;
 }
 
+/** The log's verdict when it has one (other than unknown), else the built-in rules' (judge/rules.ts). */
 function alignmentOf(r: Rollout): number | null {
-  const l = r.verdict?.label;
+  const logged = r.verdict?.label;
+  const l = logged && logged !== 'unknown' ? logged : ruleVerdict(r).label;
   if (l === 'supported') return 1;
   if (l === 'unsupported' || l === 'contradicted') return 0;
   return null;

@@ -22,6 +22,7 @@ import type { RunContext } from '../runs/context';
 import type { BoxFlag, ZeroVarianceKind } from '../../protocol/inspector';
 import { checkRollout, type RolloutCheck } from '../rewards/check';
 import { iou } from '../geometry/iou';
+import { ruleVerdict } from '../judge/rules';
 
 export type { BoxFlag };
 
@@ -42,7 +43,10 @@ export interface Derived {
   /** How `correct` was decided, in words ("accuracy ≥ 0.5", "eval: correct"); null when unknown. */
   correctBy: string | null;
   formatOk: boolean | null;
+  /** The verdict written in the log (its label), if any. */
   verdict: string | null;
+  /** The built-in rules' verdict label (judge/rules.ts). */
+  ruleVerdict: string | null;
   /** Prompt text and image paths: equal keys are the same prompt. */
   promptKey: string;
   /** 32-bit FNV-1a hash of the completion (identical completions have equal hashes). */
@@ -111,6 +115,7 @@ export function deriveRecord(r: Rollout, ctx: RunContext | null, format: string,
     correctBy,
     formatOk: formatOk(r),
     verdict: r.verdict?.label ?? null,
+    ruleVerdict: ruleVerdict(r, { truncated: trunc.truncated }).label,
     promptKey: promptKeyOf(r),
     textHash: hash32(r.completion),
   };

@@ -5,7 +5,7 @@
 
 import * as path from 'path';
 import type { RolloutLog } from '../formats/log';
-import type { HistogramView, IssueView, OverviewView, SeriesView, StepStatsView, ZeroVarianceKind } from '../../protocol/inspector';
+import type { HistogramView, IssueView, OverviewView, SeriesView, StepStatsView, VerdictsView, ZeroVarianceKind } from '../../protocol/inspector';
 import { CANONICAL_LABELS, canonicalSeries, readRunMetrics, type MetricFile, type TrainerStateMetrics } from '../formats/metrics';
 import { zeroVarianceKindOf } from './derive';
 import type { SampleTable } from './sampleTable';
@@ -231,15 +231,19 @@ export async function metricSeries(runDir: string): Promise<{ series: SeriesView
   return { series, files: res.files.map((f) => rel(f.file)), issues: res.issues.map(issueView) };
 }
 
+export const EMPTY_VERDICTS: VerdictsView = { choice: 'auto', sources: [], agreement: [], judges: { onnx: null, http: null, clip: null }, running: null, last: null };
+
 /** The whole overview payload: rollout curves, metric curves (when a run folder is known) and what is pending. */
 export function overviewView(
   table: SampleTable,
   log: RolloutLog,
   metrics: { series: SeriesView[]; files: string[]; issues: IssueView[] } | null,
+  verdicts: { view: VerdictsView; series: SeriesView[] } = { view: EMPTY_VERDICTS, series: [] },
 ): OverviewView {
   return {
     stepKind: log.stepKind,
-    series: distinctSeries([...rolloutSeries(table, log), ...(metrics?.series ?? [])]),
+    verdicts: verdicts.view,
+    series: distinctSeries([...rolloutSeries(table, log), ...verdicts.series, ...(metrics?.series ?? [])]),
     pending: pendingRolloutKeys(table),
     metricFiles: metrics?.files ?? [],
     issues: metrics?.issues ?? [],

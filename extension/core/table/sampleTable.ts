@@ -13,6 +13,14 @@ import type { RolloutLog } from '../formats/log';
 import type { FieldDef, QueryTable } from '../query/types';
 import type { FieldInfo, SampleRow } from '../../protocol/inspector';
 import { ZERO_VARIANCE_TOL, deriveRecord, hash53 } from './derive';
+import { VERDICT_LABELS, VERDICT_SOURCES, type VerdictChoice, type VerdictSourceKind } from '../judge/types';
+
+/** Code of a verdict label in VERDICT_LABELS (-1: none). */
+export function verdictCode(label: string | null | undefined): number {
+  return label ? (VERDICT_LABELS as readonly string[]).indexOf(label) : -1;
+}
+
+const UNKNOWN_CODE = VERDICT_LABELS.indexOf('unknown');
 
 export interface ScanOptions {
   signal?: AbortSignal;
@@ -28,7 +36,7 @@ export interface ScanResult {
 }
 
 /** Fields filled by the scan (not ready until it has read every record). */
-export const DERIVED_FIELDS: readonly string[] = ['iou', 'length', 'truncated', 'mismatch', 'boxes', 'degenerate', 'correct', 'verdict', 'sample_id'];
+export const DERIVED_FIELDS: readonly string[] = ['iou', 'length', 'truncated', 'mismatch', 'boxes', 'degenerate', 'correct', 'verdict', 'verdict_log', 'verdict_rules', 'sample_id'];
 
 const FIXED_FIELDS: readonly FieldDef[] = [
   { name: 'record', type: 'number', description: 'record number in the log (0-based, file order)' },
@@ -48,7 +56,12 @@ const TAIL_FIELDS: readonly FieldDef[] = [
   { name: 'boxes', type: 'number', description: 'number of predicted boxes' },
   { name: 'degenerate', type: 'bool', description: 'a predicted box has zero area, covers the whole image, repeats an earlier one or lies outside the image' },
   { name: 'mismatch', type: 'bool', description: 'a recomputed reward differs from the logged one' },
-  { name: 'verdict', type: 'string', description: 'judge verdict: supported, unsupported, contradicted, unknown' },
+  { name: 'verdict', type: 'string', description: 'alignment verdict (supported, unsupported, contradicted, unknown) from the chosen source: auto = the log, a judge file, the HTTP judge, the local model, then the rules' },
+  { name: 'verdict_log', type: 'string', description: 'verdict written in the log itself' },
+  { name: 'verdict_file', type: 'string', description: 'verdict from an imported judge output file' },
+  { name: 'verdict_http', type: 'string', description: 'verdict of the HTTP (chat-completions) judge' },
+  { name: 'verdict_onnx', type: 'string', description: 'verdict of the local NLI model (onnx)' },
+  { name: 'verdict_rules', type: 'string', description: 'verdict of the built-in consistency rules' },
   { name: 'sample_id', type: 'string', description: 'sample id (dataset id, problem id) when the log has one' },
   { name: 'text', type: 'string', description: 'the completion text', text: true },
   { name: 'prompt', type: 'string', description: 'the prompt text', text: true },
@@ -155,7 +168,11 @@ export class SampleTable implements QueryTable {
   private textHash: Int32Array = new Int32Array(0);
   /** Bit 0: length in tokens. */
   private flags: Uint8Array = new Uint8Array(0);
-  private verdict = new Strings(0);
+  /** Verdict codes (index in VERDICT_LABELS, -1 none) per source: log and rules from the scan, the others set by judges. */
+  private vcodes = new Map<VerdictSourceKind, Int8Array>();
+  private vchoice: VerdictChoice = 'auto';
+  private resolvedVerdicts: { version: number; codes: Int32Array } | null = null;
+  private sourceVerdicts = new Map<VerdictSourceKind, { version: number; codes: Int32Array }>();
   private sampleId = new Strings(0);
   private lengthUnits = { tokens: 0, chars: 0 };
   private correctByCounts = new Map<string, number>();
@@ -320,13 +337,27 @@ export class SampleTable implements QueryTable {
 
   strings(name: string): { codes: Int32Array; dict: readonly string[] } | null {
     const f = this.resolve(name);
-    if (f === 'verdict') return { codes: this.verdict.codes.subarray(0, this.n), dict: this.verdict.dict };
+    if (f === 'verdict') return { codes: this.verdictCodes(), dict: VERDICT_LABELS };
+    if (f?.startsWith('verdict_')) {
+      const kind = f.slice('verdict_'.length) as VerdictSourceKind;
+      if (!(VERDICT_SOURCES as readonly string[]).includes(kind)) return null;
+      let c = this.sourceVerdicts.get(kind);
+      if (!c || c.version !== this.version || c.codes.length !== this.n) {
+        const src = this.vcodes.get(kind);
+        const codes = new Int32Array(this.n).fill(-1);
+        if (src) for (let i = 0, m = Math.min(this.n, src.length); i < m; i++) codes[i] = src[i]!;
+        c = { version: this.version, codes };
+        this.sourceVerdicts.set(kind, c);
+      }
+      return { codes: c.codes, dict: VERDICT_LABELS };
+    }
     if (f === 'sample_id') return { codes: this.sampleId.codes.subarray(0, this.n), dict: this.sampleId.dict };
     return null;
   }
 
   ready(name: string): boolean {
     const f = this.resolve(name) ?? name;
+    if (f === 'verdict_file' || f === 'verdict_http' || f === 'verdict_onnx') return true;
     if (DERIVED_FIELDS.includes(f)) return this.scanComplete;
     if ((f === 'reward' || f === 'advantage') && this.baseFromScan) return this.scanComplete;
     return true;
@@ -352,7 +383,7 @@ export class SampleTable implements QueryTable {
       if (r >= this.n) continue;
       const rewards: Record<string, number | null> = {};
       for (const f of this.rewardFields) rewards[f.logged] = num(this.rewardCols.get(f.logged)?.[r]);
-      const vc = this.verdict.codes[r]!;
+      const vc = this.verdictAt(r);
       out.push({
         recordIndex: r,
         step: this.step[r]!,
@@ -363,7 +394,7 @@ export class SampleTable implements QueryTable {
         rewards,
         iou: num(this.iou[r]),
         length: num(this.length[r]),
-        verdict: vc >= 0 ? this.verdict.dict[vc]! : null,
+        verdict: vc >= 0 ? VERDICT_LABELS[vc]! : null,
         mismatch: this.mismatch[r] === 1,
         zeroStd: this.zeroStd[r] === 1,
         truncated: this.truncated[r] === 1,
@@ -406,6 +437,99 @@ export class SampleTable implements QueryTable {
     }
     out.sort((a, b) => a.step - b.step || a.groupIndex - b.groupIndex);
     return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Verdicts
+
+  private sourceColumn(kind: VerdictSourceKind): Int8Array {
+    let c = this.vcodes.get(kind);
+    if (!c || c.length < this.cap) {
+      const b = new Int8Array(Math.max(this.cap, this.n)).fill(-1);
+      if (c) b.set(c.subarray(0, Math.min(c.length, b.length)));
+      this.vcodes.set(kind, (c = b));
+    }
+    return c;
+  }
+
+  /** Which source `verdict` (filters, the list, the alignment rate) uses. */
+  get verdictChoice(): VerdictChoice {
+    return this.vchoice;
+  }
+
+  setVerdictChoice(choice: VerdictChoice): void {
+    if (choice === this.vchoice) return;
+    this.vchoice = choice;
+    this.version++;
+  }
+
+  /**
+   * Set one judge's verdicts (file, http, onnx): `labels[k]` for row `rows[k]`. Rows not named keep what they
+   * had (a judge run over part of the log, or in chunks).
+   */
+  setVerdicts(kind: VerdictSourceKind, rows: ArrayLike<number>, labels: ArrayLike<string | null>): void {
+    const c = this.sourceColumn(kind);
+    for (let k = 0; k < rows.length; k++) {
+      const r = rows[k]!;
+      if (r >= 0 && r < c.length) c[r] = verdictCode(labels[k]);
+    }
+    this.version++;
+  }
+
+  /** Forget one judge's verdicts. */
+  clearVerdicts(kind: VerdictSourceKind): void {
+    this.vcodes.get(kind)?.fill(-1);
+    this.version++;
+  }
+
+  /** Verdict code of row r from one source (-1: none). */
+  sourceVerdictAt(kind: VerdictSourceKind, r: number): number {
+    const c = this.vcodes.get(kind);
+    return c && r < c.length ? c[r]! : -1;
+  }
+
+  /** Sources that have at least one verdict (in VERDICT_SOURCES order). */
+  verdictSources(): VerdictSourceKind[] {
+    return VERDICT_SOURCES.filter((k) => {
+      const c = this.vcodes.get(k);
+      if (!c) return false;
+      for (let i = 0, m = Math.min(this.n, c.length); i < m; i++) if (c[i]! >= 0) return true;
+      return false;
+    });
+  }
+
+  /** The raw per-source codes (length ≥ rowCount; -1 none), or null when that source has none. */
+  verdictColumn(kind: VerdictSourceKind): Int8Array | null {
+    const c = this.vcodes.get(kind);
+    return c ? c.subarray(0, this.n) : null;
+  }
+
+  /** The source the chosen verdict of row r comes from (null: none). `auto`: the first source with a label other than unknown, else the first with unknown. */
+  verdictKindAt(r: number): VerdictSourceKind | null {
+    if (this.vchoice !== 'auto') return this.sourceVerdictAt(this.vchoice, r) >= 0 ? this.vchoice : null;
+    let unknownKind: VerdictSourceKind | null = null;
+    for (const k of VERDICT_SOURCES) {
+      const v = this.sourceVerdictAt(k, r);
+      if (v < 0) continue;
+      if (v !== UNKNOWN_CODE) return k;
+      unknownKind ??= k;
+    }
+    return unknownKind;
+  }
+
+  /** Code of the chosen verdict of row r (-1: none). */
+  verdictAt(r: number): number {
+    const k = this.verdictKindAt(r);
+    return k === null ? -1 : this.sourceVerdictAt(k, r);
+  }
+
+  private verdictCodes(): Int32Array {
+    const c = this.resolvedVerdicts;
+    if (c && c.version === this.version && c.codes.length === this.n) return c.codes;
+    const codes = new Int32Array(this.n);
+    for (let i = 0; i < this.n; i++) codes[i] = this.verdictAt(i);
+    this.resolvedVerdicts = { version: this.version, codes };
+    return codes;
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -474,10 +598,15 @@ export class SampleTable implements QueryTable {
     const fl = new Uint8Array(cap);
     fl.set(this.flags.subarray(0, keep));
     this.flags = fl;
-    for (const s of [this.verdict, this.sampleId]) {
+    for (const s of [this.sampleId]) {
       const c = new Int32Array(cap).fill(-1);
       c.set(s.codes.subarray(0, keep));
       s.codes = c;
+    }
+    for (const [k, a] of this.vcodes) {
+      const c = new Int8Array(cap).fill(-1);
+      c.set(a.subarray(0, Math.min(keep, a.length)));
+      this.vcodes.set(k, c);
     }
     this.cap = cap;
   }
@@ -486,7 +615,7 @@ export class SampleTable implements QueryTable {
     for (const a of [this.iou, this.length, this.truncated, this.mismatch, this.boxes, this.degenerate, this.correct, this.promptKey]) a.fill(NaN);
     this.textHash.fill(0);
     this.flags.fill(0);
-    this.verdict.clear();
+    for (const k of ['log', 'rules'] as const) this.vcodes.get(k)?.fill(-1);
     this.sampleId.clear();
     this.lengthUnits = { tokens: 0, chars: 0 };
     this.correctByCounts.clear();
@@ -634,7 +763,8 @@ export class SampleTable implements QueryTable {
     if (d.correctBy) this.correctByCounts.set(d.correctBy, (this.correctByCounts.get(d.correctBy) ?? 0) + 1);
     this.promptKey[i] = hash53(d.promptKey);
     this.textHash[i] = d.textHash;
-    this.verdict.codes[i] = d.verdict === null ? -1 : this.verdict.code(d.verdict);
+    this.sourceColumn('log')[i] = verdictCode(d.verdict);
+    this.sourceColumn('rules')[i] = verdictCode(d.ruleVerdict);
     this.sampleId.codes[i] = rollout.sampleId === undefined ? -1 : this.sampleId.code(rollout.sampleId);
   }
 }

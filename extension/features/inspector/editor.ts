@@ -277,6 +277,12 @@ export class InspectorEditorProvider implements vscode.CustomReadonlyEditorProvi
     });
   }
 
+  /** The panel the user is looking at: the active one, else a visible one, else the most recent (undefined: none open). */
+  activeSession(): InspectorSession | undefined {
+    const all = [...this.info.entries()];
+    return (all.find(([, i]) => i.panel.active) ?? all.reverse().find(([, i]) => i.panel.visible) ?? all[0])?.[0];
+  }
+
   private attach(panel: vscode.WebviewPanel, uri: vscode.Uri, source: LogSource): InspectorSession {
     const session = new InspectorSession(panel, uri, this.extensionUri, source);
     this.sessions.add(session);

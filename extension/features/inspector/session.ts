@@ -11,9 +11,10 @@ import { imageRoots, indexCacheDir } from '../config';
 import { sampleLinkFor } from '../deepLink';
 import {
   isWebviewToHost, type ExportParams, type GroupView, type HostToWebview, type InitPayload, type InspectorMethods, type MethodName,
-  type SummaryView, type UpdatePayload, type WebviewToHost,
+  type SummaryView, type UpdatePayload, type VerdictsView, type WebviewToHost,
 } from '../../protocol/inspector';
 import { inspectorHtml } from './html';
+import { judgeService, type JudgeTarget } from '../judge/service';
 
 const MAX_INIT_ISSUES = 200;
 /** How often a visible panel re-checks a growing log (network filesystems deliver no change events). */
@@ -60,7 +61,7 @@ export function isUnder(p: string, roots: readonly string[]): boolean {
  * one group at a time, and keeps the webview's localResourceRoots to the workspace folders plus
  * the image folders the run actually resolves (widened when a later group needs another folder).
  */
-export class InspectorSession implements vscode.Disposable {
+export class InspectorSession implements vscode.Disposable, JudgeTarget {
   private readonly disposables: vscode.Disposable[] = [];
   private roots: string[];
   private readyCount = 0;
@@ -84,9 +85,9 @@ export class InspectorSession implements vscode.Disposable {
       path.dirname(fileUri.fsPath),
     ];
     if (source.target !== fileUri.fsPath) this.roots.push(source.target);
-    this.disposables.push(this.answered, this.initialized, this.updated, this.summarized, this.scanned);
+    this.disposables.push(this.answered, this.initialized, this.updated, this.summarized, this.scanned, this.verdictsChanged);
     this.disposables.push({ dispose: () => this.summaryAbort.abort() });
-    this.disposables.push({ dispose: () => { this.scanAbort.abort(); this.backend?.cancel(); } });
+    this.disposables.push({ dispose: () => { this.scanAbort.abort(); this.backend?.cancel(); judgeService()?.cancel(this); } });
     this.disposables.push(panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)));
     this.applyOptions();
     panel.webview.html = inspectorHtml(panel.webview, extensionUri, path.basename(fileUri.fsPath));
@@ -211,6 +212,7 @@ export class InspectorSession implements vscode.Disposable {
       target: this.source.target,
       toUrl: (p) => (isUnder(p, this.roots) ? this.panel.webview.asWebviewUri(vscode.Uri.file(p)).toString() : null),
       onImageDirs: (dirs) => this.widenRoots(dirs),
+      similarity: (pairs) => judgeService()?.similarity(pairs) ?? Promise.resolve(null),
       textJob: (preds, rows, signal) => {
         const roots = imageRoots();
         const cacheDir = indexCacheDir();
@@ -233,7 +235,37 @@ export class InspectorSession implements vscode.Disposable {
         this.post({ kind: 'scan', params: { progress, fields: backend.table.fieldInfos() } });
         this.scanned.fire(progress);
       })
+      .then(() => this.attachJudges())
       .catch((e: unknown) => console.warn('[rollout-lens] scan failed:', errorMessage(e)));
+  }
+
+  private judgesAttached: Promise<void> | undefined;
+  /** Resolves once the configured judges' cached verdicts are applied (tests wait on it). */
+  attachJudges(): Promise<void> {
+    const svc = judgeService();
+    if (!svc) return Promise.resolve();
+    this.judgesAttached ??= svc.attach(this).catch((e: unknown) => console.warn('[rollout-lens] judge cache:', errorMessage(e)));
+    return this.judgesAttached;
+  }
+
+  // ---------------- JudgeTarget ----------------
+
+  get label(): string {
+    return path.basename(this.source.target);
+  }
+
+  async judgeBackend(): Promise<InspectorBackend> {
+    return this.backendFor(await this.log);
+  }
+
+  lastVerdicts: VerdictsView | undefined;
+  private readonly verdictsChanged = new vscode.EventEmitter<VerdictsView>();
+  readonly onDidChangeVerdicts = this.verdictsChanged.event;
+
+  postVerdicts(v: VerdictsView): void {
+    this.lastVerdicts = v;
+    this.post({ kind: 'verdicts', params: v });
+    this.verdictsChanged.fire(v);
   }
 
   /** Ask where to save (never next to the log by default: the user's home / workspace) and write. */
@@ -360,6 +392,12 @@ export class InspectorSession implements vscode.Disposable {
         const data = Buffer.from(p.dataUrl.slice('data:image/png;base64,'.length), 'base64');
         const name = p.name.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120) || 'rollout.png';
         return this.saveAs(name.endsWith('.png') ? name : `${name}.png`, data, { PNG: ['png'] });
+      }
+      case 'runJudge': {
+        const svc = judgeService();
+        if (!svc) throw new Error('the judges are not available');
+        void svc.run(this, (params as InspectorMethods['runJudge']['params']).kind);
+        return null;
       }
       case 'copyLink': {
         const p = params as InspectorMethods['copyLink']['params'];
