@@ -28,6 +28,7 @@ import { openRolloutLensJsonl } from './core/formats/rolloutLensJsonl';
 import { openVerl, listVerlStepFiles } from './core/formats/verl';
 import type { RolloutLog } from './core/formats/log';
 import { summarizeInWorker } from './core/summaryWorker';
+import { runJudgeBench, renderJudgeBench, type JudgeBench } from './benchJudge';
 import { evaluate, parseQuery, sortRows } from './core/query/index';
 import type { FieldDef, QueryTable } from './core/query/index';
 
@@ -633,6 +634,8 @@ export interface BenchReport {
   load: [number, number];
   /** The filter section (absent in reports written before it existed). */
   filter?: FilterBench;
+  /** The judge section: judged completions per second with the tiny test model. */
+  judge?: JudgeBench;
 }
 
 const fmtS = (ms: number): string => (ms >= 100 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
@@ -674,6 +677,10 @@ export function renderReport(r: BenchReport): string {
     out.push('');
     out.push(renderFilterBench(r.filter).trimEnd());
   }
+  if (r.judge) {
+    out.push('');
+    out.push(renderJudgeBench(r.judge).trimEnd());
+  }
   return out.join('\n') + '\n';
 }
 
@@ -702,9 +709,16 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
   const records = parseRecords(argv);
   const onlyAt = argv.indexOf('--only');
   const only = onlyAt >= 0 ? argv[onlyAt + 1] : null;
-  if (records === null || (only !== null && only !== 'filter')) {
-    out('rollout-lens bench [--records N] [--json] [--keep] [--only filter]\n');
+  if (records === null || (only !== null && only !== 'filter' && only !== 'judge')) {
+    out('rollout-lens bench [--records N] [--json] [--keep] [--only filter|judge]\n');
     return 2;
+  }
+  if (only === 'judge') {
+    const n = argv.includes('--records') ? records : 2000;
+    out(`judge section: ${n.toLocaleString('en')} completions…\n`);
+    const j = await runJudgeBench(n, (s) => out(s + '\n'));
+    out(argv.includes('--json') ? JSON.stringify({ judge: j }, null, 2) + '\n' : '\n' + renderJudgeBench(j));
+    return 0;
   }
   if (only === 'filter') {
     out(`filter section: ${records.toLocaleString('en')} rows…\n`);
@@ -736,10 +750,13 @@ export async function benchMain(argv: string[], out: (s: string) => void): Promi
     }
     out(`  filter section (${records.toLocaleString('en')} rows, in process)…\n`);
     const filter = runFilterBench(records, 5, (s) => out(s + '\n'));
+    out('  judge section (2,000 completions, tiny test model)…\n');
+    const judge = await runJudgeBench(2000, (s) => out(s + '\n'));
     const report: BenchReport = {
       data: { records: data.records, steps: data.steps, groupSize: data.groupSize, groups: data.groups, ownBytes: data.ownBytes, verlBytes: data.verlBytes, verlFiles: data.verlFiles },
       results,
       filter,
+      judge,
       machine: `${os.cpus().length} cores, Node ${process.versions.node}`,
       load: [load0, os.loadavg()[0]],
     };

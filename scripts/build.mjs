@@ -26,6 +26,7 @@ const targets = [
   // the summary worker thread (extension/core/summaryWorker.ts), loaded from dist/ by the two bundles above
   { ...node, entryPoints: ['extension/core/summaryWorker.ts'], outfile: 'dist/summaryWorker.js' },
   { ...node, entryPoints: ['extension/core/query/textWorker.ts'], outfile: 'dist/textWorker.js' },
+  { ...node, entryPoints: ['extension/core/judge/nliWorker.ts'], outfile: 'dist/nliWorker.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/inspector/main.ts'], outfile: 'dist/webview/inspector.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js' },
 ];

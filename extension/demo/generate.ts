@@ -21,6 +21,7 @@ import {
 } from './scenes';
 import { writeFrameworkRuns, type DemoItem } from './frameworks';
 import { writeEvalOutputs, type EvalOutputs } from './evals';
+import { writeDemoJudges, type DemoVerdict } from './judges';
 
 export interface DemoOptions {
   seed?: number;
@@ -41,6 +42,9 @@ export interface DemoResult {
   images: number;
   /** The eval outputs written (null with `evals: false`). */
   evals: EvalOutputs | null;
+  /** The synthetic judge output file (to import) and its entry count; the tiny judge models are in models/. */
+  judgeFile: string;
+  judgeEntries: number;
 }
 
 export const DEMO_DEFAULTS = { seed: 7, steps: 24, prompts: 8, groupSize: 8 } as const;
@@ -485,6 +489,8 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
 
   const logFile = path.join(logDir, 'train.rollouts.jsonl');
   const lines: string[] = [];
+  /** What the demo planned each completion's reasoning to do (supported / contradicted …): the synthetic judge file. */
+  const plannedVerdicts: DemoVerdict[] = [];
   const items: DemoItem[] = [];
   const stats: StepStats[] = [];
   for (let s = 1; s <= steps; s++) {
@@ -569,7 +575,7 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
           advantage: 0,
         };
         const v = truncated ? undefined : ruleVerdict(completion, plan, scene);
-        if (v) rec.verdict = v;
+        if (v) plannedVerdicts.push({ completion, label: v.label, rationale: v.rationale });
         rec.extra = { completion_tokens: tokens, truncated };
         records.push(rec);
       }
@@ -604,8 +610,9 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
   writeCheckpoints(runDir, seed, stats, prompts, groupSize);
   if (opts.frameworks !== false) writeFrameworkRuns(root, items, seed, groupSize);
   const evals = opts.evals !== false ? writeEvalOutputs(root, runDir, seed, scenes) : null;
+  const judges = writeDemoJudges(root, plannedVerdicts, seed);
   fs.writeFileSync(path.join(root, 'README.md'), readmeText(steps, prompts, groupSize, seed, scenes, evals));
-  return { outDir: root, logFile, records: lines.length, images: scenes.length, evals };
+  return { outDir: root, logFile, records: lines.length, images: scenes.length, evals, judgeFile: judges.judgeFile, judgeEntries: judges.entries };
 }
 
 function randInt0(rng: Rng, n: number): number {
@@ -893,6 +900,23 @@ In-domain accuracy rises clearly from step 50 to 200, out-of-domain barely; late
 contradicts their answer a little more often (verdicts with source \`rules\`). Try:
 
     rollout-lens compare runs/${RUN_NAME}/checkpoint-100 runs/${RUN_NAME}/checkpoint-200 --slice domain
+
+## Alignment verdicts
+
+Some completions' reasoning concludes one count and answers another ("So there are 4 red circles in total."
+then \`<answer>3</answer>\`). Every completion gets a verdict from the built-in rules at once. Also here:
+
+- \`models/tiny-nli/\`: a tiny NLI cross-encoder in ONNX with the inputs and outputs of a real export
+  (toy weights: a bag-of-words model that only knows the demo's words). \`.vscode/settings.json\` points
+  \`rolloutLens.judge.modelPath\` at it: **Judge with local model** in the inspector's overview (or
+  **Rollout Lens: Judge Completions with Local Model**) judges every completion in a worker thread and
+  caches the verdicts; opening the log again applies them without any inference.
+- \`models/tiny-clip/\`: a tiny CLIP-style pair of encoders (\`rolloutLens.judge.clipModelPath\`).
+- \`runs/${RUN_NAME}/judge/llm-judge.verdicts.jsonl\`: a synthetic judge output file keyed by
+  \`completion_sha256\` (the planned verdicts with about ${Math.round(100 * 0.1)} % deliberate disagreements):
+  **Import verdict file…** shows its agreement with the rules and the model (Cohen's κ, confusion table).
+
+    rollout-lens judge runs/${RUN_NAME}/rollouts --model models/tiny-nli --verdicts runs/${RUN_NAME}/judge/llm-judge.verdicts.jsonl
 `;
 }
 

@@ -164,7 +164,7 @@ describe('CLI compare', () => {
     assert.deepEqual(Object.keys(j.a), ['name', 'path', 'step', 'metrics', 'n']);
     assert.deepEqual([j.a.name, j.a.path, j.a.step, j.a.n], ['checkpoint-100', at('checkpoint-100'), 100, 11]);
     assert.deepEqual([j.b.name, j.b.step, j.b.n], ['checkpoint-200', 200, 11]);
-    assert.deepEqual(Object.keys(j.a.metrics), ['accuracy', 'f1', 'iou', 'iou50', 'format', 'length']);
+    assert.deepEqual(Object.keys(j.a.metrics), ['accuracy', 'f1', 'iou', 'iou50', 'format', 'alignment', 'length']);
     // per prompt (mean@2 for ds-b), then over the 11 prompts: A = (3 + 1.5 + 2) / 11, B = (4 + 2 + 2) / 11
     close(j.a.metrics.accuracy, 6.5 / 11);
     close(j.b.metrics.accuracy, 8 / 11);

@@ -87,12 +87,18 @@ describe('compare samples: evalSampleOf', () => {
     assert.equal(scores({ completion: 'c' }).format, 0);
   });
 
-  it('alignment: supported 1, unsupported / contradicted 0, unknown or absent null', () => {
+  it("alignment: the log's verdict (supported 1, unsupported / contradicted 0), else the rules', null when neither can tell", () => {
+    const think = '<think>I count the circles. So there are 3 red circles in total.</think><answer>3</answer>';
     assert.equal(scores({ verdict: { label: 'supported', source: 'judge' } }).alignment, 1);
     assert.equal(scores({ verdict: { label: 'unsupported', source: 'judge' } }).alignment, 0);
-    assert.equal(scores({ verdict: { label: 'contradicted', source: 'judge' } }).alignment, 0);
-    assert.equal(scores({ verdict: { label: 'unknown', source: 'judge' } }).alignment, null);
-    assert.equal(scores({}).alignment, null);
+    assert.equal(scores({ verdict: { label: 'contradicted', source: 'judge' }, completion: think }).alignment, 0, 'the log wins over the rules');
+    const q = { text: 'How many red circles are there?', images: [] };
+    // no verdict in the log, or an unknown one: the rules decide
+    assert.equal(scores({ prompt: q, completion: think, answer: '3' }).alignment, 1);
+    assert.equal(scores({ prompt: q, completion: think.replace('<answer>3', '<answer>4'), answer: '4' }).alignment, 0, 'final-answer-mismatch');
+    assert.equal(scores({ verdict: { label: 'unknown', source: 'judge' }, prompt: q, completion: think, answer: '3' }).alignment, 1);
+    // nothing to check: no answer
+    assert.equal(scores({ completion: '<think>Looking at the image carefully now.</think>' }).alignment, null);
   });
 
   it('length: logged token counts, else characters', () => {

@@ -10,6 +10,9 @@ import { generateScene, mulberry32, roundHalfEven, smartResize } from '../../ext
 import { EVAL_STEPS, parseOptionSet, writeEvalOutputs } from '../../extension/demo/evals';
 import { openEvalJsonl } from '../../extension/core/formats/evalOutputs';
 import type { Rollout } from '../../extension/core/model';
+import { ImportedVerdicts, readVerdictFile } from '../../extension/core/judge/importFile';
+import { ruleVerdict } from '../../extension/core/judge/rules';
+import { openRolloutLensJsonl } from '../../extension/core/formats/rolloutLensJsonl';
 
 interface Rec {
   step: number;
@@ -99,7 +102,7 @@ describe('demo workspace generator', function () {
       assert.equal(pre.min_pixels, 3136);
       assert.equal(pre.max_pixels, 12845056);
     }
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['README.md', 'data', 'runs']);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['.vscode', 'README.md', 'data', 'models', 'runs']);
   });
 
   it('writes at least 20×8×8 well-formed records', () => {
@@ -191,8 +194,7 @@ describe('demo workspace generator', function () {
       assert.ok(!r.completion.includes('</answer>'));
       assert.equal(r.rewards.format, 0);
     }
-    const labels = new Set(recs.filter((r) => r.verdict).map((r) => r.verdict!.label));
-    assert.ok(labels.has('supported') && labels.has('unsupported'), [...labels].join(','));
+    assert.ok(recs.every((r) => r.verdict === undefined), 'verdicts come from the rules, the models and the judge file, not the log');
     // Every kind of early mistake shows up somewhere.
     assert.ok(recs.some((r) => !r.completion.includes('</think>') && r.completion.startsWith('<think>')), 'missing </think>');
     assert.ok(recs.some((r) => r.completion.includes('</think>') && !r.completion.includes('<answer>')), 'missing <answer>');
@@ -288,6 +290,55 @@ describe('demo workspace generator', function () {
     assert.ok(fs.existsSync(path.join(target, 'runs/grpo-demo/rollouts/train.rollouts.jsonl')));
     assert.equal(main(['--seed', 'x'], () => undefined, () => undefined), 2);
     assert.equal(main(['--bogus'], () => undefined, () => undefined), 2);
+  });
+});
+
+describe('demo workspace judges', function () {
+  this.timeout(60000);
+  let dir: string;
+  let res: ReturnType<typeof generateDemoWorkspace>;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rl-demo-judges-'));
+    res = generateDemoWorkspace(dir, { frameworks: false, evals: false });
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the tiny models and points the workspace settings at them (relative paths)', () => {
+    for (const f of ['model.onnx', 'tokenizer.json', 'config.json']) assert.ok(fs.existsSync(path.join(dir, 'models', 'tiny-nli', f)), f);
+    assert.ok(fs.readdirSync(path.join(dir, 'models', 'tiny-clip')).some((f) => f.endsWith('.onnx')));
+    const settings = JSON.parse(fs.readFileSync(path.join(dir, '.vscode', 'settings.json'), 'utf8'));
+    assert.equal(settings['rolloutLens.judge.modelPath'], 'models/tiny-nli');
+    assert.equal(settings['rolloutLens.judge.clipModelPath'], 'models/tiny-clip');
+  });
+
+  it("the synthetic judge file matches the log by completion hash and agrees with the rules except for its deliberate flips", async () => {
+    const file = readVerdictFile(res.judgeFile);
+    assert.equal(file.issues.length, 0);
+    assert.equal(file.entries.length, res.judgeEntries);
+    const index = new ImportedVerdicts(file.entries, res.judgeFile);
+    const log = await openRolloutLensJsonl(res.logFile);
+    try {
+      let matched = 0;
+      let flips = 0;
+      let agree = 0;
+      let contradicted = 0;
+      for (let i = 0; i < log.recordCount; i++) {
+        const r = log.read(i).rollout!;
+        const v = index.lookup(r);
+        if (!v) continue;
+        matched++;
+        const rule = ruleVerdict(r);
+        if (rule.label === 'contradicted') contradicted++;
+        if (/deliberate disagreement/.test(v.rationale ?? '')) flips++;
+        else if (rule.label === v.label) agree++;
+      }
+      assert.equal(matched, res.judgeEntries, 'every entry matches one completion');
+      assert.equal(agree + flips, matched, 'the rules agree with every planned verdict');
+      assert.ok(flips > 0.05 * matched && flips < 0.15 * matched, `${flips} flips of ${matched}`);
+      assert.ok(contradicted > 20, `${contradicted} contradicting completions in the demo`);
+    } finally {
+      log.close();
+    }
   });
 });
 

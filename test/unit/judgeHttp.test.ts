@@ -1,12 +1,14 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { VerdictCache } from '../../extension/core/judge/cache';
 import { DEFAULT_JUDGE_PROMPT, HttpJudge, chatUrl, parseJudgeReply, renderPrompt, validatePrompt, type HttpJudgeOptions } from '../../extension/core/judge/http';
 import { sha256Hex } from '../../extension/core/judge/items';
 import { judgeAll } from '../../extension/core/judge/judgeRun';
 import { JudgeCancelled, JudgeSetupError, type JudgeItem } from '../../extension/core/judge/types';
-import { tempDir } from './helpers';
 
 interface Seen {
   t: number;
@@ -68,12 +70,16 @@ class FakeServer {
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         let finished = false;
         res.on('close', () => {
-          if (!finished) this.closedEarly++;
-        });
-        setTimeout(() => {
-          this.inFlight--;
+          if (finished) return;
           finished = true;
-          if (res.destroyed) return;
+          this.closedEarly++;
+          this.inFlight--;
+          clearTimeout(timer);
+        });
+        const timer = setTimeout(() => {
+          if (finished) return;
+          finished = true;
+          this.inFlight--;
           const status = r.status ?? 200;
           const payload =
             r.body ?? (status === 200 ? JSON.stringify({ id: 'x', object: 'chat.completion', model: body.model, choices: [{ index: 0, message: { role: 'assistant', content: r.content ?? '' }, finish_reason: 'stop' }] }) : '{}');
@@ -287,7 +293,7 @@ describe('HTTP judge: against a chat-completions server', () => {
   });
 
   it('through judgeAll with a cache, the second run makes no requests (even on another port)', async () => {
-    const dir = tempDir();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rollout-lens-judge-http-'));
     const j1 = new HttpJudge({ ...fast, endpoint: srv.endpoint });
     const all = [...items(4), item(0)]; // a duplicate key is judged once
     const r1 = await judgeAll(j1, all, VerdictCache.open(dir, j1.id));
@@ -306,6 +312,7 @@ describe('HTTP judge: against a chat-completions server', () => {
       assert.deepEqual(r2.verdicts, r1.verdicts);
     } finally {
       await other.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

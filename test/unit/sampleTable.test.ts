@@ -136,6 +136,8 @@ describe('SampleTable on the demo log', function () {
     const boxes = table.numeric('boxes')!;
     const mismatch = table.numeric('mismatch')!;
     const verdict = table.strings('verdict')!;
+    const logVerdict = table.strings('verdict_log')!;
+    const ruleVerdicts = table.strings('verdict_rules')!;
     const sample = table.strings('sample_id')!;
     let truncated = 0;
     let iouClose = 0;
@@ -144,7 +146,10 @@ describe('SampleTable on the demo log', function () {
       assert.equal(trunc[i], r.extra.truncated ? 1 : 0);
       if (r.extra.truncated) truncated++;
       assert.equal(correct[i], r.rewards.accuracy >= 0.5 ? 1 : 0);
-      assert.equal(verdict.codes[i]! >= 0 ? verdict.dict[verdict.codes[i]!] : undefined, r.verdict?.label);
+      assert.equal(logVerdict.codes[i], -1, 'the demo log has no verdicts of its own');
+      // auto: the log has none, so the rules' verdict shows
+      assert.equal(verdict.codes[i], ruleVerdicts.codes[i]);
+      assert.ok(verdict.codes[i]! >= 0);
       assert.equal(sample.dict[sample.codes[i]!], r.sample_id);
       assert.ok(!Number.isNaN(iou[i]!), 'every demo record has GT boxes');
       if (Math.abs(iou[i]! - r.rewards.iou) < 2e-4) iouClose++;
@@ -200,7 +205,7 @@ describe('SampleTable on the demo log', function () {
     assert.deepEqual(r.rewards, { accuracy: src.rewards.accuracy, format: src.rewards.format, iou: src.rewards.iou });
     assert.equal(r.length, src.extra.completion_tokens);
     assert.equal(r.truncated, src.extra.truncated);
-    assert.equal(r.verdict, src.verdict?.label ?? null);
+    assert.equal(r.verdict, table.strings('verdict_rules')!.dict[table.strings('verdict_rules')!.codes[5]!]);
     assert.deepEqual(table.sampleRows(Uint32Array.from([1, 2, 3]), 1, 1).map((x) => x.recordIndex), [2]);
   });
 

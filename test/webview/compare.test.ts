@@ -58,7 +58,7 @@ function rollout(p: Partial<RolloutView> & { completion: string }): RolloutView 
     sampleId: '17', promptText: 'Find the dog on the left.',
     images: [{ path: '/data/refcocog/000017.png', url: `${ORIGIN}/img/scene.png`, width: 200, height: 150, orientation: null }],
     answer: null, referenceAnswer: '[40,30,120,100]', gt: [box(GT_BOX, 'dog', null)], pred: [], rewards: [], reward: null, advantage: null,
-    advantageSource: null, verdict: null, issues: [], length: p.completion.length, lengthUnit: 'chars', truncated: false, truncatedWhy: null,
+    advantageSource: null, verdict: null, verdicts: [], issues: [], length: p.completion.length, lengthUnit: 'chars', truncated: false, truncatedWhy: null,
     generatedImages: [], formatOk: true, correct: null,
     ...p,
   };

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, REPO, ensureDir } from '../e2e/harness';
 import { openRolloutLensJsonl, type RolloutLensLog } from '../../extension/core/formats/rolloutLensJsonl';
 import { InspectorBackend, isBackendMethod } from '../../extension/core/inspectorBackend';
-import type { GroupView, HostToWebview, InitPayload, QueryResult } from '../../extension/protocol/inspector';
+import type { GroupView, HostToWebview, InitPayload, OverviewView, QueryResult, VerdictView, VerdictsView } from '../../extension/protocol/inspector';
 import { isWebviewToHost } from '../../extension/protocol/inspector';
 import { generateDemoWorkspace } from '../../extension/demo/generate';
 
@@ -37,6 +37,49 @@ interface Harness {
   page: Page;
   sent: unknown[];
   cspViolations: string[];
+  /** Post a host → webview message (as the extension would). */
+  push(m: HostToWebview): Promise<void>;
+}
+
+interface OpenOptions {
+  /** Patch the backend's overview (e.g. its verdicts) before the webview gets it. */
+  overview?: (o: OverviewView) => void;
+  /** Answer a request instead of the backend ({result}), or leave it to the backend (undefined). */
+  answer?: (method: string, params: unknown) => { result: unknown } | undefined;
+}
+
+type Sent = { kind: string; method?: string; params?: Record<string, unknown> };
+
+async function waitFor(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+const requests = (h: Harness, method: string) => (h.sent as Sent[]).filter((m) => m.kind === 'request' && m.method === method);
+
+const RULES_V: VerdictView = { label: 'contradicted', kind: 'rules', source: 'rules', confidence: null, rationale: '[final-answer-mismatch] the reasoning concludes "left" but the answer says "right"' };
+const ONNX_V: VerdictView = { label: 'supported', kind: 'onnx', source: 'tiny-nli (local model)', confidence: 0.9134, rationale: 'entailment 0.91 over 3 premise sentences' };
+
+/** An overview verdicts view as the backend would send it: three sources, two pairs, judges half configured. */
+function fakeVerdicts(p: Partial<VerdictsView> = {}): VerdictsView {
+  return {
+    choice: 'auto',
+    sources: [
+      { kind: 'log', name: 'log (gpt-4o)', total: 640, supported: 402, unsupported: 101, contradicted: 77, unknown: 60 },
+      { kind: 'onnx', name: 'tiny-nli (local model)', total: 640, supported: 455, unsupported: 120, contradicted: 50, unknown: 15 },
+      { kind: 'rules', name: 'rules', total: 640, supported: 300, unsupported: 100, contradicted: 100, unknown: 140 },
+    ],
+    agreement: [
+      { a: 'log', b: 'rules', n: 450, observed: 0.78, kappa: 0.4219, labels: ['supported', 'unsupported', 'contradicted'], confusion: [[250, 20, 10], [30, 60, 10], [20, 9, 41]] },
+      { a: 'onnx', b: 'rules', n: 0, observed: 0, kappa: null, labels: ['supported', 'unsupported', 'contradicted'], confusion: [[0, 0, 0], [0, 0, 0], [0, 0, 0]] },
+    ],
+    judges: { onnx: 'tiny-nli', http: null, clip: null },
+    running: null,
+    last: { kind: 'onnx', message: 'judged 640 (612 from cache) in 1.2 s', error: false },
+    ...p,
+  };
 }
 
 describe('inspector webview (Chromium)', function () {
@@ -68,7 +111,7 @@ describe('inspector webview (Chromium)', function () {
     return v;
   }
 
-  async function open(init: Partial<InitPayload> = {}, patch?: (g: GroupView) => void, waitImage = true): Promise<Harness> {
+  async function open(init: Partial<InitPayload> = {}, patch?: (g: GroupView) => void, waitImage = true, opts: OpenOptions = {}): Promise<Harness> {
     const p = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     const sent: unknown[] = [];
     const cspViolations: string[] = [];
@@ -96,7 +139,10 @@ describe('inspector webview (Chromium)', function () {
       } else if (m.kind === 'request') {
         try {
           let result: unknown = null;
-          if (isBackendMethod(m.method)) result = await backend.answer(m.method, m.params as never);
+          const custom = opts.answer?.(m.method, m.params);
+          if (custom) result = custom.result;
+          else if (isBackendMethod(m.method)) result = await backend.answer(m.method, m.params as never);
+          if (m.method === 'getOverview' && !custom) opts.overview?.(result as OverviewView);
           if (m.method === 'getGroup' || m.method === 'getStepGroup' || m.method === 'getStepByValue') patch?.(result as GroupView);
           if (m.method === 'getRecord') patch?.((result as { group: GroupView }).group);
           await reply({ kind: 'response', id: m.id, ok: true, result });
@@ -121,7 +167,7 @@ describe('inspector webview (Chromium)', function () {
       throw new Error(`the inspector did not show a completion; messages sent: ${JSON.stringify(sent).slice(0, 600)}; page: ${(await p.locator('#app').textContent())?.slice(0, 300)}`);
     }
     if (waitImage) await p.locator('canvas.rlc-canvas[data-state="image"]').first().waitFor({ timeout: 20_000 });
-    return { page: p, sent, cspViolations };
+    return { page: p, sent, cspViolations, push: reply };
   }
 
   /** The completion shown first: the group's highest advantage. */
@@ -243,7 +289,9 @@ describe('inspector webview (Chromium)', function () {
         r.referenceAnswer = evil;
         r.sampleId = evil;
         r.rewards = [{ name: evil, value: 1 }];
-        r.verdict = { label: evil, source: evil, rationale: evil };
+        r.verdict = { label: evil, kind: 'rules', source: evil, confidence: 0.5, rationale: evil };
+        r.verdicts = [r.verdict, { label: evil, kind: evil, source: evil, confidence: null, rationale: evil }];
+        r.generatedImages = [{ path: evil, url: null, width: null, height: null, orientation: null, at: null }];
         r.pred = r.pred.map((b) => ({ ...b, label: evil, span: null }));
         r.gt = r.gt.map((b) => ({ ...b, label: evil }));
         r.images = r.images.map((im) => ({ ...im, path: 'javascript:alert(1)//' + evil, url: null }));
@@ -254,6 +302,12 @@ describe('inspector webview (Chromium)', function () {
     assert.strictEqual(await h.page.locator('#app b, #app script, #app style, #app img[src="x"]').count(), 0);
     assert.match((await h.page.locator('.rlc-missing').first().textContent()) ?? '', /javascript:alert\(1\)\/\/<img/);
     assert.strictEqual(await h.page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined);
+    // verdicts from a judge are evidence too: label, source and rationale stay text
+    assert.match((await h.page.locator('.card .badge.verdict').first().getAttribute('title')) ?? '', /^<img src=x onerror=/);
+    assert.strictEqual(await h.page.locator('#verdict .chip-value').textContent(), evil);
+    assert.strictEqual(await h.page.locator('.verdict-rationale-text').textContent(), evil);
+    assert.match((await h.page.locator('#verdict').getAttribute('class')) ?? '', /^[a-z -]+$/, 'the label becomes a sanitised class');
+    assert.deepStrictEqual(h.cspViolations, [], 'no CSP violation, no page error');
     assert.ok(await h.page.locator('#completion').isVisible(), 'no injected CSS hid the page');
     assert.ok((await h.page.locator('a[href^="javascript:"]').count()) === 0);
     await h.page.screenshot({ path: path.join(OUT, 'inspector-injection.png') });
@@ -332,5 +386,208 @@ describe('inspector webview (Chromium)', function () {
     const step = (req as { params: { step: number } }).params.step;
     await h.page.locator('#position').filter({ hasText: `step ${step} ` }).waitFor({ timeout: 10_000 });
     await h.page.close();
+  });
+  // ---------------- alignment verdicts ----------------
+
+  /** Every completion but the one at index 1 judged by the rules (chosen) and the local model. */
+  function withVerdicts(g: GroupView): void {
+    g.rollouts.forEach((r, i) => {
+      r.verdicts = i === 1 ? [] : [{ ...ONNX_V }, { ...RULES_V }];
+      r.verdict = i === 1 ? null : { ...RULES_V };
+    });
+  }
+
+  it('badges each card with the chosen verdict and its source marker, every source in the title', async () => {
+    const h = await open({}, withVerdicts);
+    const g = group(0);
+    const badges = h.page.locator('.card .badge.verdict');
+    assert.strictEqual(await badges.count(), g.rollouts.length - 1, 'no badge on the completion without a verdict');
+    assert.strictEqual(await h.page.locator('.card[data-index="1"] .badge.verdict').count(), 0);
+    const b = h.page.locator('.card[data-index="0"] .badge.verdict');
+    assert.match((await b.getAttribute('class')) ?? '', /\bverdict-contradicted\b/);
+    assert.strictEqual(await b.getAttribute('data-kind'), 'rules');
+    assert.strictEqual(await b.locator('.verdict-label').textContent(), 'contradicted');
+    assert.strictEqual(await b.locator('.verdict-marker').textContent(), 'R');
+    const title = (await b.getAttribute('title')) ?? '';
+    assert.match(title, /^contradicted — rules: \[final-answer-mismatch\] the reasoning concludes/);
+    assert.match(title, /\nsupported — tiny-nli \(local model\): entailment 0\.91 over 3 premise sentences \(confidence 0\.91\)/);
+    assert.strictEqual(await b.locator('.verdict-split').count(), 1, 'the sources disagree: marked');
+    // the sources' colours differ: contradicted in the red of the theme
+    assert.strictEqual(await b.evaluate((e) => getComputedStyle(e).color), 'rgb(241, 76, 76)');
+    assert.deepStrictEqual(h.cspViolations, []);
+    await h.page.close();
+  });
+
+  it('shows one focusable chip per source in the sample view, the chosen one marked, the rationale below', async () => {
+    const h = await open({}, withVerdicts);
+    await h.page.locator('#verdicts .verdict-chips').waitFor();
+    const chips = h.page.locator('#verdicts .chip.verdict');
+    assert.strictEqual(await chips.count(), 2);
+    assert.deepStrictEqual(await chips.evaluateAll((es) => es.map((e) => e.getAttribute('data-kind'))), ['onnx', 'rules']);
+    // the chosen source keeps the id the rest of the inspector (and older tests) know
+    assert.strictEqual(await h.page.locator('#verdict').getAttribute('data-kind'), 'rules');
+    assert.match((await h.page.locator('#verdict').getAttribute('class')) ?? '', /\bchosen\b/);
+    assert.strictEqual(await h.page.locator('#verdict .chip-value').textContent(), 'contradicted');
+    assert.strictEqual(await h.page.locator('.chip.verdict[data-kind="onnx"] .chip-conf').textContent(), '0.91');
+    assert.strictEqual(await h.page.locator('.chip.verdict[data-kind="onnx"] .chip-value').textContent(), 'supported');
+    assert.strictEqual(await h.page.locator('.verdict-rationale-text').textContent(), RULES_V.rationale);
+    // keyboard: focus the first chip, → moves to the next without changing the completion
+    const pos = await h.page.locator('#position').textContent();
+    await h.page.locator('.chip.verdict[data-kind="onnx"]').focus();
+    assert.strictEqual(await h.page.locator('.verdict-rationale-text').textContent(), ONNX_V.rationale);
+    await h.page.keyboard.press('ArrowRight');
+    assert.strictEqual(await h.page.evaluate(() => document.activeElement?.getAttribute('data-kind')), 'rules');
+    assert.strictEqual(await h.page.locator('.verdict-rationale-text').textContent(), RULES_V.rationale);
+    assert.strictEqual(await h.page.locator('#position').textContent(), pos);
+    assert.match((await h.page.locator('#verdict').getAttribute('title')) ?? '', /chosen source/);
+    await h.page.locator('.chip.verdict[data-kind="onnx"]').focus();
+    await h.page.screenshot({ path: path.join(OUT, 'verdict-chips.png') });
+    // a completion without verdicts: no row
+    await h.page.locator('.card[data-index="1"]').click();
+    await h.page.waitForFunction(() => document.querySelector('.card.selected')?.getAttribute('data-index') === '1');
+    assert.strictEqual(await h.page.locator('#verdicts .chip').count(), 0);
+    assert.deepStrictEqual(h.cspViolations, []);
+    await h.page.close();
+  });
+
+  /** Open on the overview with the verdicts card drawn from `v`; setVerdictSource answers `onSource`. */
+  async function openCard(v: VerdictsView, onSource?: (source: string) => VerdictsView) {
+    const h = await open({}, withVerdicts, true, {
+      overview: (o) => {
+        o.verdicts = v;
+        const steps = o.series[0]?.points.map((p) => p[0]) ?? [1, 2, 3];
+        o.series = o.series.filter((s) => !s.key.startsWith('alignment'));
+        o.series.push(
+          { key: 'alignment', label: 'alignment (auto)', source: 'rollouts', points: steps.map((x, i) => [x, 0.5 + 0.04 * i]) },
+          { key: 'alignment:rules', label: 'alignment (rules)', source: 'rollouts', points: steps.map((x, i) => [x, 0.4 + 0.03 * i]) },
+          { key: 'alignment:onnx', label: 'alignment (tiny-nli)', source: 'rollouts', points: steps.map((x, i) => [x, 0.7 - 0.02 * i]) },
+        );
+      },
+      answer: (method, params) => {
+        if (method === 'setVerdictSource' && onSource) return { result: onSource((params as { source: string }).source) };
+        if (method === 'runJudge') return { result: null };
+        return undefined;
+      },
+    });
+    await h.page.keyboard.press('1');
+    await h.page.locator('.verdicts-card .verdict-counts').waitFor({ timeout: 10_000 });
+    return h;
+  }
+
+  it('renders the verdicts card: counts and alignment rate per source, κ and a confusion table per pair', async () => {
+    const v = fakeVerdicts();
+    const h = await openCard(v);
+    const rows = h.page.locator('.verdict-counts tr[data-kind]');
+    assert.deepStrictEqual(await rows.evaluateAll((es) => es.map((e) => e.getAttribute('data-kind'))), ['log', 'onnx', 'rules']);
+    const cells = await h.page.locator('.verdict-counts tr[data-kind="rules"] td').allTextContents();
+    assert.deepStrictEqual(cells, ['300', '100', '100', '140', '60.0 %']);
+    assert.match((await h.page.locator('.verdict-counts tr[data-kind="log"]').getAttribute('class')) ?? '', /chosen/, 'auto: the log comes first');
+    const ag = h.page.locator('.verdict-agreement[data-a="log"][data-b="rules"]');
+    assert.strictEqual(await ag.locator('.kappa').textContent(), '0.42');
+    assert.match((await ag.textContent()) ?? '', /n 450 · agree 78\.0 %/);
+    assert.deepStrictEqual(await ag.locator('thead th').allTextContents(), ['L ↓R →', 'supported', 'unsupported', 'contradicted']);
+    assert.deepStrictEqual(await ag.locator('tbody th').allTextContents(), ['supported', 'unsupported', 'contradicted']);
+    assert.deepStrictEqual(await ag.locator('tbody td').allTextContents(), ['250', '20', '10', '30', '60', '10', '20', '9', '41']);
+    assert.strictEqual(await h.page.locator('.verdict-agreement[data-a="onnx"][data-b="rules"] .kappa').textContent(), 'undefined');
+    // the source choice: auto, every source, in words
+    const options = await h.page.locator('.verdict-source-select option').evaluateAll((es) => es.map((e) => (e as HTMLOptionElement).value));
+    assert.deepStrictEqual(options, ['auto', 'log', 'onnx', 'rules']);
+    assert.match((await h.page.locator('.vc-last').textContent()) ?? '', /judged 640 \(612 from cache\)/);
+    // the alignment rates: one chart with a line per source, near the card
+    assert.strictEqual(await h.page.locator('.ov-card[data-key="alignment"]').count(), 1);
+    assert.strictEqual(await h.page.locator('.ov-card[data-key^="alignment:"]').count(), 0);
+    assert.strictEqual(await h.page.locator('.ov-card[data-key="alignment"] .ov-legend-item').count(), 3);
+    await h.page.locator('.ov-card[data-key="alignment"] canvas').waitFor();
+    await h.page.waitForTimeout(200);
+    await h.page.mouse.move(2, 2);
+    await h.page.locator('.verdicts-card').scrollIntoViewIfNeeded();
+    await h.page.screenshot({ path: path.join(OUT, 'verdicts-card.png') });
+    assert.deepStrictEqual(h.cspViolations, []);
+    await h.page.close();
+  });
+
+  it('changing the source sends setVerdictSource, shows the reply and refreshes the curves and the badges', async () => {
+    const h = await openCard(fakeVerdicts(), (source) => fakeVerdicts({ choice: source }));
+    const overviews = requests(h, 'getOverview').length;
+    const groups = requests(h, 'getGroup').length;
+    await h.page.locator('.verdict-source-select').selectOption('rules');
+    await h.page.locator('.verdict-counts tr.chosen[data-kind="rules"]').waitFor({ timeout: 5000 });
+    assert.deepStrictEqual(requests(h, 'setVerdictSource').map((m) => m.params), [{ source: 'rules' }]);
+    assert.strictEqual(await h.page.locator('.verdict-source-select').inputValue(), 'rules');
+    await waitFor(() => requests(h, 'getOverview').length > overviews && requests(h, 'getGroup').length > groups, 'the overview and the group are asked again');
+    await h.page.close();
+  });
+
+  it('judge buttons send runJudge with their kind; an unconfigured judge is disabled and names its setting', async () => {
+    const h = await openCard(fakeVerdicts({ judges: { onnx: null, http: 'gpt-4o-mini', clip: null } }));
+    const onnx = h.page.locator('.judge-run[data-kind="onnx"]');
+    assert.strictEqual(await onnx.isDisabled(), true);
+    assert.match((await onnx.getAttribute('title')) ?? '', /rolloutLens\.judge\.modelPath/);
+    assert.match((await h.page.locator('.vc-hint').textContent()) ?? '', /rolloutLens\.judge\.modelPath/);
+    assert.strictEqual(await h.page.locator('.judge-run[data-kind="http"]').isDisabled(), false);
+    await h.page.locator('.judge-run[data-kind="http"]').click();
+    await h.page.locator('.judge-run[data-kind="file"]').click();
+    await waitFor(() => requests(h, 'runJudge').length === 2, 'two judge runs asked');
+    assert.deepStrictEqual(requests(h, 'runJudge').map((m) => m.params), [{ kind: 'http' }, { kind: 'file' }]);
+    // both unset: both disabled, the endpoint's setting named too
+    await h.push({ kind: 'verdicts', params: fakeVerdicts({ judges: { onnx: null, http: null, clip: null } }) });
+    await h.page.locator('.judge-run[data-kind="http"]:disabled').waitFor({ timeout: 5000 });
+    assert.match((await h.page.locator('.judge-run[data-kind="http"]').getAttribute('title')) ?? '', /rolloutLens\.judge\.endpoint/);
+    assert.strictEqual(await h.page.locator('.judge-run[data-kind="file"]').isDisabled(), false, 'a file needs no setting');
+    await h.page.close();
+  });
+
+  it('a pushed verdicts message shows the progress at once and re-requests the overview and the group, debounced', async () => {
+    const h = await openCard(fakeVerdicts());
+    await h.page.waitForTimeout(600); // let the first load settle
+    const overviews = requests(h, 'getOverview').length;
+    const groups = requests(h, 'getGroup').length;
+    for (let i = 1; i <= 5; i++) await h.push({ kind: 'verdicts', params: fakeVerdicts({ running: { kind: 'onnx', done: 120 * i, total: 640 }, last: null }) });
+    assert.strictEqual(await h.page.locator('.vc-progress-text').textContent(), 'judging 600 / 640 (onnx)');
+    assert.strictEqual(await h.page.locator('.judge-run[data-kind="onnx"]').isDisabled(), true, 'no second run while one runs');
+    await waitFor(() => requests(h, 'getOverview').length > overviews && requests(h, 'getGroup').length > groups, 'refetched');
+    await h.page.waitForTimeout(800);
+    assert.strictEqual(requests(h, 'getOverview').length, overviews + 1, 'five pushes, one overview request');
+    assert.strictEqual(requests(h, 'getGroup').length, groups + 1, 'five pushes, one group request');
+    assert.deepStrictEqual(requests(h, 'getGroup').pop()?.params, { groupIndex: 0 });
+    // the run failed: its message in the theme's error colour
+    await h.push({ kind: 'verdicts', params: fakeVerdicts({ running: null, last: { kind: 'http', message: 'endpoint answered 401 <b>Unauthorized</b>', error: true } }) });
+    const last = h.page.locator('.vc-last.error');
+    await last.waitFor({ timeout: 5000 });
+    assert.strictEqual(await last.textContent(), 'http: endpoint answered 401 <b>Unauthorized</b>');
+    assert.strictEqual(await last.evaluate((e) => getComputedStyle(e).color), 'rgb(248, 81, 73)');
+    assert.strictEqual(await h.page.locator('.vc-progress').count(), 0);
+    assert.deepStrictEqual(h.cspViolations, []);
+    await h.page.close();
+  });
+
+  it('shows the CLIP score next to each generated image, asked once per record, and nothing without a CLIP model', async () => {
+    const gen = (g: GroupView) => {
+      withVerdicts(g);
+      for (const r of g.rollouts) r.generatedImages = [{ ...r.images[0]!, path: 'gen/step1.png', at: null }, { ...r.images[0]!, path: 'gen/step2.png', at: null }];
+    };
+    let asked = 0;
+    const h = await open({}, gen, true, {
+      answer: (method) => (method === 'getImageSimilarity' ? (asked++, { result: { model: 'clip-vit-b32', scores: [0.3127, null] } }) : undefined),
+    });
+    const score = h.page.locator('.gen-image[data-gen="0"] .clip-score');
+    await score.waitFor({ timeout: 5000 });
+    assert.strictEqual(await score.textContent(), 'CLIP 0.31');
+    assert.match((await score.getAttribute('title')) ?? '', /clip-vit-b32/);
+    assert.strictEqual(await h.page.locator('.gen-image[data-gen="1"] .clip-score').count(), 0, 'no score for an image the model could not rate');
+    const rec = requests(h, 'getImageSimilarity')[0]?.params?.recordIndex;
+    await h.page.keyboard.press('j');
+    await h.page.keyboard.press('k');
+    await h.page.locator('.gen-image[data-gen="0"] .clip-score').waitFor({ timeout: 5000 });
+    assert.strictEqual(requests(h, 'getImageSimilarity').filter((m) => m.params?.recordIndex === rec).length, 1, 'once per record');
+    assert.ok(asked >= 1);
+    await h.page.close();
+    // no CLIP model configured: the host answers null, nothing is shown
+    const h2 = await open({}, gen);
+    await waitFor(() => requests(h2, 'getImageSimilarity').length === 1, 'asked');
+    await h2.page.waitForTimeout(300);
+    assert.strictEqual(await h2.page.locator('.clip-score').count(), 0);
+    assert.ok(await h2.page.locator('.gen-image').count() >= 2);
+    await h2.page.close();
   });
 });

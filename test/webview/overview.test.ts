@@ -66,6 +66,7 @@ const curve = (f: (s: number) => number): Array<[number, number]> => STEPS.map((
 function fakeOverview(stepKind: OverviewView['stepKind'] = 'step'): OverviewView {
   return {
     stepKind,
+    verdicts: { choice: 'auto', sources: [], agreement: [], judges: { onnx: null, http: null, clip: null }, running: null, last: null },
     series: [
       // a metric-file series first in the input: the pane must still show the rollout series first
       { key: 'loss', label: 'loss', source: 'trainer_state.json', points: STEPS.filter((s) => s % 5 === 0).map((s) => [s, Math.round((0.9 * Math.exp(-s / 20) + 0.08 + (s === 40 ? 0.25 : 0)) * 1e4) / 1e4]) },
@@ -251,6 +252,51 @@ describe('run overview pane (Chromium)', function () {
     assert.deepStrictEqual(keys, ['reward', 'reward/accuracy', 'zero_std', 'iou', 'loss']);
     await h.page.evaluate(() => (globalThis as unknown as { __pane: { dispose(): void } }).__pane.dispose());
     assert.strictEqual(await h.page.locator('.ov').count(), 0);
+    assert.deepStrictEqual(await h.problems(), [], 'no CSP violation, no page error');
+    await h.page.close();
+  });
+  it('draws the alignment rates (chosen source and every source) as one chart with a line each, on a 0–100 % axis', async () => {
+    const o = fakeOverview();
+    o.series.push(
+      { key: 'alignment', label: 'alignment (auto)', source: 'rollouts', points: curve((s) => 0.5 + 0.3 * (s / 50)) },
+      { key: 'alignment:rules', label: 'alignment (rules)', source: 'rollouts', points: curve((s) => 0.3 + 0.2 * (s / 50)) },
+      { key: 'alignment:onnx', label: 'alignment (tiny-nli)', source: 'rollouts', points: curve((s) => 0.9 - 0.2 * (s / 50)).filter(([s]) => s % 2 === 0) },
+    );
+    const h = await openPane(browser, bundle, { width: 1200, height: 900 });
+    await h.page.evaluate((data) => (globalThis as unknown as { __pane: { setData(o: unknown): void } }).__pane.setData(data), o);
+    const card = h.page.locator('.ov-card[data-key="alignment"]');
+    await card.locator('canvas').waitFor({ timeout: 10_000 });
+    const keys = await h.page.locator('.ov-card[data-key]').evaluateAll((es) => es.map((e) => e.getAttribute('data-key')));
+    assert.deepStrictEqual(keys, ['reward', 'reward/accuracy', 'zero_std', 'alignment', 'loss'], 'one chart for the three alignment series');
+    assert.strictEqual(await card.locator('.uplot').count(), 1);
+    assert.strictEqual(await card.locator('.ov-card-title').textContent(), 'alignment rate');
+    assert.deepStrictEqual(await card.locator('.ov-legend-label').allTextContents(), ['alignment (auto)', 'alignment (rules)', 'alignment (tiny-nli)']);
+    assert.deepStrictEqual(await card.locator('.ov-legend-value').allTextContents(), ['80 %', '50 %', '70 %']);
+    assert.match((await card.locator('.ov-chart').getAttribute('aria-label')) ?? '', /^alignment rate: alignment \(auto\) \(from rollouts\), latest value 80 % at step 50; alignment \(rules\)/);
+    // three lines in three palette colours on the one canvas
+    await h.page.waitForTimeout(200);
+    const chart = (await card.locator('.u-over').boundingBox())!;
+    const img = PNG.decode(await h.page.screenshot({ clip: { x: chart.x, y: chart.y, width: chart.width, height: chart.height } }));
+    const near = (rgb: [number, number, number]) => {
+      let n = 0;
+      for (let i = 0; i < img.data.length; i += img.channels) {
+        if (Math.abs(img.data[i]! - rgb[0]) < 30 && Math.abs(img.data[i + 1]! - rgb[1]) < 30 && Math.abs(img.data[i + 2]! - rgb[2]) < 30) n++;
+      }
+      return n;
+    };
+    const palette: Array<[number, number, number]> = [[0x37, 0x94, 0xff], [0xd1, 0x86, 0x16], [0x89, 0xd1, 0x85], [0xb1, 0x80, 0xd7], [0xcc, 0xa7, 0x00], [0xf1, 0x4c, 0x4c]];
+    const drawn = palette.filter((c) => near(c) > 30).length;
+    assert.ok(drawn >= 3, `${drawn} line colours on the alignment chart`);
+    // stepping moves the legend values with the current step
+    await h.page.evaluate(() => (globalThis as unknown as { __pane: { setStep(n: number): void } }).__pane.setStep(25));
+    assert.deepStrictEqual(await card.locator('.ov-legend-value').allTextContents(), ['65 %', '40 %', '—']);
+    assert.strictEqual(await card.locator('.ov-card-value').textContent(), 'step 25: 65 %');
+    // the rates change (a judge ran): the chart updates in place, still one
+    const again = { ...o, series: o.series.filter((s) => s.key !== 'alignment:onnx') };
+    await h.page.evaluate((data) => (globalThis as unknown as { __pane: { setData(o: unknown): void } }).__pane.setData(data), again);
+    assert.strictEqual(await card.locator('.ov-legend-item').count(), 2);
+    assert.strictEqual(await h.page.locator('.ov-card[data-key="alignment"] .uplot').count(), 1);
+    await h.page.screenshot({ path: path.join(OUT, 'overview-alignment.png') });
     assert.deepStrictEqual(await h.problems(), [], 'no CSP violation, no page error');
     await h.page.close();
   });

@@ -65,9 +65,11 @@ export function verdictBadge(r: RolloutView): HTMLElement | null {
   if (!v) return null;
   const all = allVerdicts(r);
   const split = disagree(all);
+  // the chosen source's first, then the others in source order
+  const lines = [v, ...all.filter((x) => !sameVerdict(x, v))].map((x) => verdictLine(x));
   const b = el('span', `badge verdict ${labelClass(v.label)}${split ? ' disagree' : ''}`, undefined, {
     'data-kind': v.kind,
-    title: all.map((x) => verdictLine(x)).join('\n') + (split ? '\n(the sources disagree)' : ''),
+    title: lines.join('\n') + (split ? '\n(the sources disagree)' : ''),
   });
   b.append(el('span', 'verdict-label', v.label), el('span', 'verdict-marker', marker(v.kind), { 'aria-label': `source: ${v.source}` }));
   if (split) b.append(el('span', 'verdict-split', '≠', { 'aria-label': 'sources disagree' }));
@@ -183,7 +185,7 @@ export class VerdictsCard {
     title.append(el('h3', 'vc-title', 'Alignment verdicts'), el('span', 'vc-sub', 'does the reasoning support the answer?'));
     const pick = el('label', 'vc-pick');
     this.select = el('select', 'verdict-source-select frame-select', undefined, {
-      title: 'Which source the badges, the verdict filter and the alignment rate use',
+      title: 'Which source the badges, the verdict filter and the alignment rate use. auto: the first source with verdicts, in the order log, file, endpoint, local model, rules',
     });
     this.select.addEventListener('change', () => void this.pickSource(this.select.value));
     pick.append(el('span', 'vc-pick-label', 'source'), this.select);
@@ -225,7 +227,8 @@ export class VerdictsCard {
     const v = this.data;
     this.root.hidden = false;
     // the source choice: auto, every source with verdicts, and the configured judges not run yet
-    const opts: Array<[string, string]> = [['auto', 'auto (first available: log, file, endpoint, model, rules)']];
+    const auto = v ? this.chosenKind({ ...v, choice: 'auto' }) : null;
+    const opts: Array<[string, string]> = [['auto', auto ? `auto (now ${marker(auto)} · ${this.nameOf(auto)})` : 'auto']];
     const kinds: string[] = [];
     for (const s of v?.sources ?? []) if (!kinds.includes(s.kind)) kinds.push(s.kind);
     if (v?.judges.http && !kinds.includes('http')) kinds.push('http');

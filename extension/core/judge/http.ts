@@ -486,6 +486,14 @@ export class HttpJudge implements JudgeEngine {
     return this.apiKey ? s.split(this.apiKey).join('***') : s;
   }
 
+  /** The URL as messages show it: without any user:password part. */
+  private get shownUrl(): string {
+    const u = new URL(this.url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  }
+
   /** Where to say we could not reach: scheme, host and port only (no credentials, no path). */
   private get origin(): string {
     return new URL(this.url).origin;
@@ -541,7 +549,7 @@ export class HttpJudge implements JudgeEngine {
   }
 
   private statusMessage(status: number, said: string, attempts: number): string {
-    const at = `HTTP ${status} from ${this.url}`;
+    const at = `HTTP ${status} from ${this.shownUrl}`;
     const detail = said ? ` (server said: ${said})` : '';
     switch (status) {
       case 401:
@@ -566,10 +574,10 @@ export class HttpJudge implements JudgeEngine {
     try {
       o = JSON.parse(text) as typeof o;
     } catch {
-      throw new JudgeHttpError(`${this.url} answered with something other than JSON — is it an OpenAI-compatible /v1 endpoint? (${this.redact(clip(text, 120))})`);
+      throw new JudgeHttpError(`${this.shownUrl} answered with something other than JSON — is it an OpenAI-compatible /v1 endpoint? (${this.redact(clip(text, 120))})`);
     }
     const choice = Array.isArray(o?.choices) ? o.choices[0] : undefined;
-    if (!choice) throw new JudgeHttpError(`${this.url} answered without choices[0] — is it an OpenAI-compatible chat-completions endpoint?`);
+    if (!choice) throw new JudgeHttpError(`${this.shownUrl} answered without choices[0] — is it an OpenAI-compatible chat-completions endpoint?`);
     const c = choice.message?.content ?? choice.text;
     const content = typeof c === 'string' ? c : Array.isArray(c) ? c.map((p: unknown) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : '')).join('') : '';
     const out: Outcome = { kind: 'ok', content };

@@ -23,6 +23,9 @@
 // ────────────────────────────────────────────────────────────────────────────────────────────────────────
 import { JudgeSetupError, type VerdictLabel } from './types';
 
+/** workerData.kind of the judge worker (nliWorker.ts), so that its module does nothing in another thread. */
+export const NLI_WORKER_KIND = 'rollout-lens-nli';
+
 /** Canonical NLI labels, in the order of every canonical probability vector: [entailment, neutral, contradiction]. */
 export const NLI_LABELS = ['entailment', 'neutral', 'contradiction'] as const;
 export type NliLabel = (typeof NLI_LABELS)[number];

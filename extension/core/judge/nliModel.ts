@@ -81,6 +81,79 @@ function lineCol(text: string, pos: number): { line: number; column: number } {
   return { line, column: pos - start + 1 };
 }
 
+/** The offset of the first JSON syntax error in `text` (a small recursive-descent scanner), or null if it finds none. */
+export function jsonErrorOffset(text: string): number | null {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const str = (): void => {
+    if (text[i] !== '"') fail();
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail();
+          i += 4;
+        } else if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail();
+      }
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (depth: number): void => {
+    if (depth > 512) fail();
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        str();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value(depth + 1);
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    } else if (c === '"') str();
+    else {
+      const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+      if (!m) fail();
+      i += m![0].length;
+    }
+  };
+  try {
+    value(0);
+    ws();
+    return i < text.length ? i : null;
+  } catch (at) {
+    return typeof at === 'number' ? at : null;
+  }
+}
+
 /** Read and parse a JSON object file; a JudgeSetupError says where it is broken (line and column when JSON.parse gives a position). */
 export function readJsonObject(file: string): Record<string, unknown> {
   let text: string;
@@ -94,11 +167,14 @@ export function readJsonObject(file: string): Record<string, unknown> {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    const msg = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
     const m = /at position (\d+)/.exec(msg);
-    if (m) {
-      const { line, column } = lineCol(text, Number(m[1]));
-      throw new JudgeSetupError(`${file} is not valid JSON (line ${line}, column ${column}): ${msg.replace(/\s*in JSON at position \d+.*$/, '')}.`);
+    // V8 gives no position for "Unexpected token": find it with a small scanner
+    const pos = m ? Number(m[1]) : jsonErrorOffset(text);
+    if (pos !== null) {
+      const { line, column } = lineCol(text, pos);
+      const what = m ? msg.replace(/\s*in JSON at position \d+.*$/, '') : pos >= text.length ? 'unexpected end' : `unexpected ${JSON.stringify(text[pos])}`;
+      throw new JudgeSetupError(`${file} is not valid JSON (line ${line}, column ${column}): ${what}.`);
     }
     throw new JudgeSetupError(`${file} is not valid JSON: ${msg.length > 160 ? msg.slice(0, 160) + '…' : msg}`);
   }

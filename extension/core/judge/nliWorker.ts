@@ -21,12 +21,10 @@ import { parentPort, workerData } from 'worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { loadOnnxRuntime, OnnxRuntimeUnavailable, type Ort } from './ort';
 import { JudgeSetupError } from './types';
-import { aggregateWindows, planWindows, softmax, splitLong, splitSentences, splitWords, toCanonical, DEFAULT_MAX_WINDOWS } from './nli';
+import { aggregateWindows, planWindows, softmax, splitLong, splitSentences, splitWords, toCanonical, DEFAULT_MAX_WINDOWS, NLI_WORKER_KIND } from './nli';
 import { modelHash, openNliSession, readModelFolder, type NliModelInfo, type NliSessionInfo } from './nliModel';
 
 export const DEFAULT_BATCH_SIZE = 16;
-/** workerData.kind of this worker, so that the module does nothing when loaded in another thread. */
-export const NLI_WORKER_KIND = 'rollout-lens-nli';
 
 export interface LoadMessage {
   type: 'load';

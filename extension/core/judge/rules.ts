@@ -5,6 +5,13 @@
 // label among the rules that fired (contradicted > unsupported > supported > unknown), and the rationale
 // lists them most severe first. Nothing fired → `unknown` with `[no-check] …`.
 //
+// Deliberately conservative (a false "contradicted" costs more than a missed one): the final statement is
+// looked for in the last 3 sentences only; counts ("there are N", "I count N", "could not find any") are
+// compared only for counting questions (or an empty prompt); a free-text answer is compared only with an
+// explicit "the answer is X" / "final answer: X"; answers holding boxes are left to the box rules. The box
+// count is checked when the question asks to count and the reasoning drew boxes (or the question asks for
+// boxes); a box drawn again (IoU ≥ 0.9 with an earlier one) counts once.
+//
 // Speed and safety: the final-statement rule only reads the last FINAL_TAIL_CHARS characters of the
 // reasoning, split into sentences of at most MAX_SENTENCE_CHARS; every regular expression is linear or
 // bounded (no nested quantifiers over the same characters); `ruleVerdict` never throws (any exception
@@ -33,7 +40,7 @@ export const RULE_NAMES: Readonly<Record<string, string>> = {
   'box-match': 'supported: every box of the answer was drawn in the reasoning (IoU at or above the threshold).',
   'box-count-mismatch': 'unsupported: the answer is a count N but the reasoning localises M ≠ N distinct boxes.',
   'box-count-match': 'supported: the answer is a count N and the reasoning localises exactly N distinct boxes.',
-  'mc-answer-absent': 'unsupported: a multiple-choice answer whose option letter(s) never appear in the reasoning.',
+  'mc-answer-absent': 'unsupported: a multiple-choice question whose chosen option letter(s) never appear in the reasoning.',
   'no-check': 'unknown: none of the rules above could be applied to this completion.',
 };
 
@@ -132,8 +139,9 @@ function runRules(r: Rollout, opts: RuleOptions): Fired[] {
   // final-answer-mismatch / final-answer-match
   if (kind && reasoning.length >= MIN_REASONING_CHARS) {
     const claims = finalClaims(reasoning);
+    const counting = !question.trim() || COUNT_Q_RE.test(question);
     for (const c of claims) {
-      const cmp = compareClaim(c, kind);
+      const cmp = compareClaim(c, kind, counting);
       if (!cmp) continue;
       const said = clip(c.sentence.trim(), 160);
       if (cmp.match) fired.push({ rule: 'final-answer-match', label: 'supported', text: `the reasoning ends with "${said}", which agrees with the answer ${show(answer)}.` });
@@ -176,7 +184,8 @@ function runRules(r: Rollout, opts: RuleOptions): Fired[] {
   }
 
   // box-count-mismatch / box-count-match
-  if (kind?.kind === 'number' && answerBoxes.length === 0) {
+  const hasReasoning = reasoning.length >= MIN_REASONING_CHARS;
+  if (kind?.kind === 'number' && answerBoxes.length === 0 && hasReasoning) {
     const n = kind.value;
     const q = question.trim();
     const counting = COUNT_Q_RE.test(q);
@@ -190,9 +199,9 @@ function runRules(r: Rollout, opts: RuleOptions): Fired[] {
   }
 
   // mc-answer-absent
-  if (kind?.kind === 'options' && kind.mc && kind.letters.length > 0) {
+  if (kind?.kind === 'options' && kind.mc && kind.letters.length > 0 && hasReasoning) {
     const missing = kind.letters.filter((L) => !letterMentioned(reasoning, L));
-    if (missing.length === kind.letters.length) {
+    if (missing.length > 0) {
       fired.push({
         rule: 'mc-answer-absent',
         label: 'unsupported',
@@ -273,7 +282,7 @@ type AnswerKind =
   | { kind: 'bool'; value: boolean }
   | { kind: 'text'; norm: string };
 
-const COUNT_Q_RE = /\bhow many\b|\bcount\b|\bnumber of\b/i;
+const COUNT_Q_RE = /\bhow many\b|\bcount(?:s|ing)?\b|\bnumber of\b|\btotal\b/i;
 const LOCATE_Q_RE = /\b(?:locate|localize|localise|bbox|bbox_2d|bounding box(?:es)?|box(?:es)?|coordinates|detect|ground)\b/i;
 
 let lastQuestion = '';
@@ -348,6 +357,8 @@ type ClaimType = 'explicit' | 'count' | 'none-found' | 'option' | 'equals' | 'we
 
 interface Claim {
   type: ClaimType;
+  /** explicit claims: "the answer is X" / "final answer: X" (not "should be", not a bare "answer"). */
+  strict?: boolean;
   /** The captured value text (what follows "the answer is", the N of "there are N", the letter…). */
   value: string;
   sentence: string;
@@ -357,13 +368,15 @@ const CONCLUDE_RE = /\b(?:so|thus|therefore|hence|overall|altogether|in total|in
 const NEGATION_RE = /\b(?:not|incorrect|wrong|isn't|cannot|can't|eliminate|rule out)\b/i;
 const EXPLICIT_RE =
   /\b(?:final answer|correct answer|correct option|correct choice|right answer|best answer|the answer|answer)\s{0,3}(?:is|should be|would be|will be|must be|=|:)\s{0,3}:?\s{0,3}([^\n]{1,200})/gi;
+/** After "there is one" / "I see one": not a count when a place or an object follows ("there is one in the corner: {…}"). */
+const NOT_PLACE = '(?!\\s{0,3}(?:in|at|on|near|of|by|here|there|more|other|another|such|that|which|to|with|from)\\b)(?!\\s{0,3}[:{[(])';
 const COUNT_RES: RegExp[] = [
-  new RegExp(`\\bI\\s{1,3}(?:count|counted|found|find|see|can see|identified|have)\\s{1,3}(?:a total of\\s{1,3}|only\\s{1,3}|exactly\\s{1,3})?(${NUM_SRC})\\b`, 'gi'),
+  new RegExp(`\\bI\\s{1,3}(?:count|counted|found|find|see|can see|identified|have)\\s{1,3}(?:a total of\\s{1,3}|only\\s{1,3}|exactly\\s{1,3})?(${NUM_SRC})\\b${NOT_PLACE}`, 'gi'),
   new RegExp(`\\b(?:a total of|in total,?|altogether,?|in all,?)\\s{1,3}(?:there\\s{1,3}(?:are|is)\\s{1,3})?(${NUM_SRC})\\b`, 'gi'),
   new RegExp(`\\b(${NUM_SRC})\\s{1,3}(?:[\\p{L}-]{1,30}\\s{1,3}){0,4}(?:in total|altogether|in all)\\b`, 'giu'),
   new RegExp(`\\b(?:total|count|number)(?:\\s{1,3}[\\p{L}-]{1,30}){0,4}\\s{1,3}(?:is|=|:)\\s{1,3}(${NUM_SRC})\\b`, 'giu'),
 ];
-const THERE_ARE_RE = new RegExp(`\\bthere\\s{1,3}(?:are|is|were|was)\\s{1,3}(?:a total of\\s{1,3}|only\\s{1,3}|exactly\\s{1,3})?(${NUM_SRC})\\b`, 'gi');
+const THERE_ARE_RE = new RegExp(`\\bthere\\s{1,3}(?:are|is|were|was)\\s{1,3}(?:a total of\\s{1,3}|only\\s{1,3}|exactly\\s{1,3})?(${NUM_SRC})\\b${NOT_PLACE}`, 'gi');
 const NONE_FOUND_RE = /\b(?:could not|couldn't|cannot|can't|did not|didn't|do not|don't)\s{1,3}(?:find|see|locate|detect|spot)\s{1,3}any\b|\bfound no\b|\bthere are no\b/gi;
 const OPTION_RES: RegExp[] = [
   /\(([A-J])\)\s{0,3}is\s{1,3}(?:the\s{1,3})?(?:correct|right|answer|best)/g,
@@ -372,6 +385,7 @@ const OPTION_RES: RegExp[] = [
   /\b(?:[Cc]hoice|[Cc]hoose|[Ss]elect|[Pp]ick)\s{0,3}(?:option\s{0,3})?\(?([A-J])\)?(?![A-Za-z])/g,
 ];
 const EQUALS_RE = /=\s{0,3}([-+]?\d{1,15}(?:,\d{3}){0,5}(?:\.\d{1,15})?)(?![\d.]*\s{0,3}[-+*/^×÷])/g;
+const STRICT_EXPLICIT_RE = /^(?:final answer|correct answer|the answer)\s{0,3}(?:is|:)/i;
 const WEAK_RE = /^(?:so|thus|therefore|hence)\b,?\s{0,3}([^\n]{1,200})/i;
 
 function lastMatch(re: RegExp, s: string): RegExpExecArray | null {
@@ -421,7 +435,9 @@ function finalClaims(reasoning: string): Claim[] {
     const concl = CONCLUDE_RE.test(s);
     const negated = NEGATION_RE.test(s);
     const ex = lastMatch(EXPLICIT_RE, s);
-    if (ex && !/^\s*(?:in|inside|within|between)\b/i.test(ex[1]!)) out.push({ type: 'explicit', value: cutValue(ex[1]!), sentence: s });
+    if (ex && !/^\s*(?:in|inside|within|between)\b/i.test(ex[1]!)) {
+      out.push({ type: 'explicit', value: cutValue(ex[1]!), sentence: s, strict: STRICT_EXPLICIT_RE.test(ex[0]) });
+    }
     if (!negated) {
       for (const re of OPTION_RES) {
         const m = lastMatch(re, s);
@@ -463,10 +479,11 @@ function cutValue(v: string): string {
 }
 
 /** Compare one claim with the answer; null when this claim says nothing comparable. */
-function compareClaim(c: Claim, k: AnswerKind): { match: boolean; claimed: string } | null {
+function compareClaim(c: Claim, k: AnswerKind, counting: boolean): { match: boolean; claimed: string } | null {
   switch (k.kind) {
     case 'number': {
       if (c.type === 'option') return null;
+      if ((c.type === 'count' || c.type === 'none-found') && !counting) return null;
       const nums = numbersIn(c.value, 3);
       if (nums.length === 0) return null;
       if (c.type === 'weak' && nums.length !== 1) return null;
@@ -498,7 +515,7 @@ function compareClaim(c: Claim, k: AnswerKind): { match: boolean; claimed: strin
       return { match: v === k.value, claimed: `says ${m[1]!.toLowerCase()}` };
     }
     case 'text': {
-      if (c.type !== 'explicit') return null;
+      if (c.type !== 'explicit' || !c.strict) return null;
       const n = normText(c.value);
       if (!n || n.length > 120) return null;
       const match = n === k.norm || containsWords(n, k.norm) || containsWords(k.norm, n);

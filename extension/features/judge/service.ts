@@ -56,11 +56,12 @@ export class JudgeService implements vscode.Disposable {
     return VerdictCache.open(this.cacheDir, engineId, [defaultCliCacheDir()]);
   }
 
+  /** The NLI model folder ('' when unset); a relative path is taken from the first workspace folder. */
   modelPath(): string {
-    return cfg().get<string>('judge.modelPath', '').trim();
+    return resolveSetting(cfg().get<string>('judge.modelPath', ''));
   }
   clipModelPath(): string {
-    return cfg().get<string>('judge.clipModelPath', '').trim();
+    return resolveSetting(cfg().get<string>('judge.clipModelPath', ''));
   }
   endpoint(): string {
     return cfg().get<string>('judge.endpoint', '').trim();
@@ -294,6 +295,13 @@ export class JudgeService implements vscode.Disposable {
     void this.onnx?.judge.then((j) => j.dispose(), () => undefined);
     void this.clip?.scorer.then((s) => s.dispose(), () => undefined);
   }
+}
+
+function resolveSetting(v: string): string {
+  const p = typeof v === 'string' ? v.trim() : '';
+  if (!p || path.isAbsolute(p)) return p;
+  const ws = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  return ws ? path.join(ws, p) : p;
 }
 
 function safeHost(url: string): string {
