@@ -101,12 +101,13 @@ export async function judgeOneLog(
       onChunk: (entries) => table.setVerdicts(j.kind, entries.map((e) => e[0]), entries.map((e) => e[1].label)),
       onProgress: (done, total) => {
         const now = Date.now();
-        if (!a.json && now - lastShown > 1000) {
+        if (!a.json && process.stderr.isTTY && now - lastShown > 1000) {
           lastShown = now;
-          io.err(`${path.basename(target)}: ${j.kind} ${done} / ${total}\r`);
+          io.err(`\r\x1b[K${path.basename(target)}: ${j.kind} ${done} / ${total}`);
         }
       },
     });
+    if (!a.json && process.stderr.isTTY && lastShown) io.err('\r\x1b[K');
     names[j.kind] = j.name;
     judgeJson.push({
       kind: j.kind, name: j.name, engine: j.engine.id, judged: r.cached + r.inferred, cached: r.cached, inferred: r.inferred, skipped: r.skipped,
@@ -138,9 +139,10 @@ export function renderJudge(logs: JudgeLogJson[]): string {
       out.push(`  ${j.kind} ${j.name}: judged ${j.judged} (${j.cached} from the cache, ${j.inferred} inferred) in ${j.seconds.toFixed(1)} s` +
         (j.inferred > 0 && j.seconds > 0 ? `, ${(j.inferred / j.seconds).toFixed(1)} completions/s` : '') + (j.skipped ? `; ${j.skipped} without answer or reasoning` : ''));
     }
-    out.push('  source            alignment  supported  unsupported  contradicted  unknown');
+    const w = Math.max(6, ...l.sources.map((s) => s.name.length));
+    out.push(`  ${'source'.padEnd(w)}  alignment  supported  unsupported  contradicted  unknown`);
     for (const s of l.sources) {
-      out.push(`  ${s.name.padEnd(17).slice(0, 17)} ${pct(s.alignment).padStart(9)}  ${String(s.supported).padStart(9)}  ${String(s.unsupported).padStart(11)}  ${String(s.contradicted).padStart(12)}  ${String(s.unknown).padStart(7)}`);
+      out.push(`  ${s.name.padEnd(w)}  ${pct(s.alignment).padStart(9)}  ${String(s.supported).padStart(9)}  ${String(s.unsupported).padStart(11)}  ${String(s.contradicted).padStart(12)}  ${String(s.unknown).padStart(7)}`);
     }
     for (const g of l.agreement) {
       out.push(`  agreement ${g.a} vs ${g.b}: κ = ${g.kappa === null ? 'undefined' : g.kappa.toFixed(2)}, ${pct(g.observed)} equal over ${g.n}`);

@@ -338,12 +338,13 @@ export class VerdictsCard {
   private agreement(a: AgreementView): HTMLElement {
     const box = el('div', 'verdict-agreement', undefined, { 'data-a': a.a, 'data-b': a.b });
     const head = el('div', 'vc-ag-head');
+    const k = el('span', 'vc-ag-k', 'κ ', {
+      title: a.kappa === null ? "Cohen's κ is undefined: no completion both judged, or both give a single label" : "Cohen's κ: agreement beyond chance (1 perfect, 0 chance)",
+    });
+    k.append(el('span', 'kappa', a.kappa === null || !Number.isFinite(a.kappa) ? 'undefined' : a.kappa.toFixed(2)));
     head.append(
       el('span', 'vc-ag-pair', `${this.nameOf(a.a)} vs ${this.nameOf(a.b)}`),
-      el('span', 'vc-ag-k', 'κ '),
-      el('span', 'kappa', a.kappa === null || !Number.isFinite(a.kappa) ? 'undefined' : a.kappa.toFixed(2), {
-        title: a.kappa === null ? "Cohen's κ is undefined: no completion both judged, or both give a single label" : "Cohen's κ: agreement beyond chance (1 perfect, 0 chance)",
-      }),
+      k,
       el('span', 'vc-ag-meta', `n ${count(a.n)} · agree ${a.n > 0 ? `${(100 * a.observed).toFixed(1)} %` : '—'}`),
     );
     box.append(head);
