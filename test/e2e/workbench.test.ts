@@ -193,6 +193,37 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     log.close();
   });
 
+  it('judges the demo log with the local model from the Verdicts card: rules at once, model verdicts, agreement, badges', async () => {
+    const page = await newPage();
+    await openWorkbench(page, wb.server.url({ devPath: REPO }));
+    const wv = await openLogFromPalette(page, 'train.rollouts.jsonl');
+    await wv.locator('canvas.rlc-canvas[data-state="image"]').first().waitFor({ timeout: 30_000 });
+    await wv.locator('#completion').click();
+    await page.keyboard.press('1');
+    const card = wv.locator('.verdicts-card');
+    await card.waitFor({ timeout: 30_000 });
+    await card.locator('.verdict-counts tr[data-kind="rules"]').waitFor({ timeout: 60_000 });
+    const run = card.locator('.judge-run[data-kind="onnx"]');
+    assert.strictEqual(await run.isDisabled(), false, 'the demo settings configure the local model');
+    await run.click();
+    await card.locator('.verdict-counts tr[data-kind="onnx"]').waitFor({ timeout: 90_000 });
+    await card.locator('.verdict-agreement[data-a="onnx"][data-b="rules"] .kappa').waitFor({ timeout: 30_000 });
+    const kappa = (await card.locator('.verdict-agreement[data-a="onnx"][data-b="rules"] .kappa').first().textContent()) ?? '';
+    assert.match(kappa, /-?\d\.\d\d/, `κ shown: ${kappa}`);
+    await wv.locator('#view-overview .ov-card[data-key^="alignment"]').first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(600);
+    await page.screenshot({ path: path.join(OUTPUT, 'verdicts-1-card.png') });
+    // the Inspect view: a badge on every judged completion, one chip per source
+    await page.keyboard.press('2');
+    await wv.locator('#view-inspect:not([hidden])').waitFor({ timeout: 10_000 });
+    await wv.locator('#verdict').first().waitFor({ timeout: 30_000 });
+    const kinds = await wv.locator('[data-kind]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-kind')))]);
+    assert.ok(kinds.includes('onnx') && kinds.includes('rules'), `sources shown: ${kinds.join(', ')}`);
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: path.join(OUTPUT, 'verdicts-2-sample.png') });
+    await page.close();
+  });
+
   it('lists the demo run in the Rollout Lens view and opens its log from the tree', async () => {
     const page = await newPage();
     await openWorkbench(page, wb.server.url({ devPath: REPO }));

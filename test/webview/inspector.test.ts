@@ -458,9 +458,9 @@ describe('inspector webview (Chromium)', function () {
         const steps = o.series[0]?.points.map((p) => p[0]) ?? [1, 2, 3];
         o.series = o.series.filter((s) => !s.key.startsWith('alignment'));
         o.series.push(
-          { key: 'alignment', label: 'alignment (auto)', source: 'rollouts', points: steps.map((x, i) => [x, 0.5 + 0.04 * i]) },
-          { key: 'alignment:rules', label: 'alignment (rules)', source: 'rollouts', points: steps.map((x, i) => [x, 0.4 + 0.03 * i]) },
-          { key: 'alignment:onnx', label: 'alignment (tiny-nli)', source: 'rollouts', points: steps.map((x, i) => [x, 0.7 - 0.02 * i]) },
+          { key: 'alignment', label: 'alignment (auto)', source: 'rollouts', points: steps.map((x, i) => [x, 0.5 + 0.015 * i]) },
+          { key: 'alignment:rules', label: 'alignment (rules)', source: 'rollouts', points: steps.map((x, i) => [x, 0.4 + 0.012 * i]) },
+          { key: 'alignment:onnx', label: 'alignment (tiny-nli)', source: 'rollouts', points: steps.map((x, i) => [x, 0.7 - 0.01 * i]) },
         );
       },
       answer: (method, params) => {

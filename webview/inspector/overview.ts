@@ -143,7 +143,7 @@ export class OverviewPane {
   private readonly note: HTMLElement;
   private readonly grid: HTMLElement;
   private readonly stats: HTMLElement;
-  /** Between the curves and the step statistics: the lead mounts the verdicts card here. */
+  /** Above the curves (below the title): the inspector mounts the verdicts card here. */
   readonly slot: HTMLElement;
   private readonly cards = new Map<string, Card>();
   private pendingCard: HTMLElement | null = null;
@@ -170,7 +170,7 @@ export class OverviewPane {
     this.grid = el('div', 'ov-grid');
     this.stats = el('section', 'ov-stats', undefined, { 'aria-label': 'Statistics of the current step' });
     this.slot = el('div', 'ov-slot');
-    this.root.append(this.head, this.grid, this.slot, this.stats);
+    this.root.append(this.head, this.slot, this.grid, this.stats);
     this.container.append(this.root);
     this.root.addEventListener('keydown', this.onKey);
     this.setStats(null);

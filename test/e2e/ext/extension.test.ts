@@ -1,5 +1,6 @@
 // Runs in the real extension host (code-server): the extension's API, commands, tree and custom editor.
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { RolloutLensApi } from '../../../extension/main';
@@ -396,6 +397,90 @@ describe('Runs tree steps and groups, sample links, restored panels', () => {
     assert.match(md, /shapes-count \(ID\)/);
     const cmds = await vscode.commands.getCommands(true);
     for (const c of ['rolloutLens.compareCheckpoints', 'rolloutLens.compareWithPrevious']) assert.ok(cmds.includes(c), c);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+});
+
+describe('Alignment verdicts in the inspector', () => {
+  const wsRoot = (): vscode.Uri => vscode.workspace.workspaceFolders![0]!.uri;
+  async function openLog(): Promise<import('../../../extension/features/inspector/session').InspectorSession> {
+    const { inspector } = await api();
+    const created = waitFor(inspector.onDidCreateSession, () => true, 30_000, 'an inspector session');
+    await vscode.commands.executeCommand('vscode.open', logUri());
+    const session = await created;
+    if (!session.lastGroup) await waitFor(session.onDidAnswer, () => true, 30_000, 'the first group');
+    if (session.lastScan < 1) await waitFor(session.onDidScan, (p) => p >= 1, 60_000, 'the scan');
+    await session.attachJudges();
+    return session;
+  }
+
+  it('rules at once; the local model from the workspace settings judges in its worker; reopening costs zero inferences', async () => {
+    const { judges } = await api();
+    fs.rmSync(judges.cacheDir, { recursive: true, force: true });
+    let session = await openLog();
+    let backend = await session.judgeBackend();
+    let view = backend.verdictsView();
+    assert.deepStrictEqual(view.sources.map((s) => s.kind), ['rules']);
+    assert.ok(view.sources[0]!.contradicted > 10, `rules: ${JSON.stringify(view.sources[0])}`);
+    assert.strictEqual(view.judges.onnx, 'tiny-nli', 'the demo settings point at models/tiny-nli');
+    const g = backend.group(0);
+    assert.ok(g.rollouts.every((r) => r.verdicts.some((v) => v.kind === 'rules')), 'every completion has a rules verdict');
+
+    await vscode.commands.executeCommand('rolloutLens.judgeWithModel');
+    assert.ok(judges.lastRun, 'the judge ran');
+    assert.strictEqual(judges.lastRun.kind, 'onnx');
+    assert.ok(judges.lastRun.inferred > 1000, `inferred ${judges.lastRun.inferred}`);
+    view = backend.verdictsView();
+    assert.deepStrictEqual(view.sources.map((s) => s.kind), ['onnx', 'rules']);
+    const ag = view.agreement.find((a) => a.a === 'onnx' && a.b === 'rules');
+    assert.ok(ag && ag.n > 1000 && ag.kappa !== null, JSON.stringify(ag));
+    assert.ok(session.lastVerdicts?.last?.message.includes('tiny-nli'), session.lastVerdicts?.last?.message);
+    const contradicted = (await backend.answer('query', { filter: 'verdict_onnx == "contradicted"', search: '', sort: null, desc: false, offset: 0, limit: 5 }));
+    assert.ok(contradicted.matched > 0, 'verdict_onnx == "contradicted" filters');
+    const rec = contradicted.rows[0]!.recordIndex;
+    const shown = backend.record(rec).group.rollouts.find((r) => r.recordIndex === rec)!;
+    const onnx = shown.verdicts.find((v) => v.kind === 'onnx')!;
+    assert.strictEqual(onnx.label, 'contradicted');
+    assert.match(onnx.rationale ?? '', /NLI \(tiny-nli\)/);
+    const overview = await backend.overview();
+    assert.ok(overview.series.some((s) => s.key === 'alignment:onnx' && s.points.length > 10), overview.series.map((s) => s.key).join(', '));
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    session = await openLog();
+    backend = await session.judgeBackend();
+    assert.strictEqual(judges.lastRun.inferred, 0, 'zero inferences on reopening');
+    assert.ok(judges.lastRun.cached > 1000, `cached ${judges.lastRun.cached}`);
+    assert.deepStrictEqual(backend.verdictsView().sources.map((s) => s.kind), ['onnx', 'rules']);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('imports the synthetic judge file; a bad model folder gives a clear message and the other sources still work', async () => {
+    const { judges } = await api();
+    const session = await openLog();
+    const backend = await session.judgeBackend();
+    await vscode.commands.executeCommand('rolloutLens.importVerdicts', vscode.Uri.joinPath(wsRoot(), 'runs', 'grpo-demo', 'judge', 'llm-judge.verdicts.jsonl'));
+    const file = backend.verdictsView().sources.find((s) => s.kind === 'file');
+    assert.ok(file && file.total > 1000, JSON.stringify(file));
+    assert.match(session.lastVerdicts?.last?.message ?? '', /llm-judge\.verdicts\.jsonl: \d+ of \d+ completions matched/);
+    await backend.answer('setVerdictSource', { source: 'file' });
+    assert.strictEqual(backend.table.verdictChoice, 'file');
+
+    const bad = vscode.Uri.joinPath(wsRoot(), 'models', 'broken-nli');
+    fs.mkdirSync(bad.fsPath, { recursive: true });
+    for (const f of ['model.onnx', 'config.json']) fs.copyFileSync(path.join(wsRoot().fsPath, 'models', 'tiny-nli', f), path.join(bad.fsPath, f));
+    const config = vscode.workspace.getConfiguration('rolloutLens');
+    await config.update('judge.modelPath', 'models/broken-nli', vscode.ConfigurationTarget.Workspace);
+    try {
+      await vscode.commands.executeCommand('rolloutLens.judgeWithModel');
+      const last = session.lastVerdicts?.last;
+      assert.ok(last?.error, JSON.stringify(last));
+      assert.match(last.message, /tokenizer\.json is missing/);
+      assert.ok(backend.verdictsView().sources.some((s) => s.kind === 'rules'), 'the rules still show');
+    } finally {
+      await config.update('judge.modelPath', 'models/tiny-nli', vscode.ConfigurationTarget.Workspace);
+      fs.rmSync(bad.fsPath, { recursive: true, force: true });
+    }
+    void judges;
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
