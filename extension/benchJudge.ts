@@ -14,6 +14,7 @@ import { VerdictCache } from './core/judge/cache';
 import { ruleVerdict } from './core/judge/rules';
 import { writeTinyNliModel } from './core/judge/tinyNli';
 import { OnnxJudge, defaultNliWorkerPath } from './core/judge/onnxJudge';
+import { mulberry32 } from './core/compare/stats';
 
 export interface JudgeBench {
   completions: number;
@@ -29,20 +30,9 @@ export interface JudgeBench {
 const COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'];
 const SHAPES = ['circle', 'square', 'triangle'];
 
-function rand(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Demo-like completions: boxes in the reasoning, a stated count, an answer that sometimes contradicts it; some long. */
 export function benchRollouts(n: number, seed = 11): Rollout[] {
-  const r = rand(seed);
+  const r = mulberry32(seed);
   const out: Rollout[] = [];
   for (let i = 0; i < n; i++) {
     const colour = COLOURS[Math.floor(r() * COLOURS.length)]!;

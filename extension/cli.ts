@@ -307,10 +307,8 @@ async function showCommand(args: Args, io: CliIo): Promise<number> {
   }
 }
 
-async function checkCommand(args: Args, io: CliIo): Promise<number> {
-  const { specs, errors } = await collectLogs(args.paths);
-  for (const e of errors) io.err(formatIssue(e) + '\n');
-  const logs: LogCheck[] = [];
+/** Open each log found under `specs` in turn (a log that cannot be opened is reported and skipped), closing it after `fn`. */
+async function eachLog(args: Args, io: CliIo, specs: LogSpec[], fn: (spec: LogSpec, log: RolloutLog) => Promise<void>): Promise<void> {
   for (const spec of specs) {
     let log: RolloutLog;
     try {
@@ -320,16 +318,25 @@ async function checkCommand(args: Args, io: CliIo): Promise<number> {
       continue;
     }
     try {
-      const b = new LogCheckBuilder(spec.target, log.format);
-      for (let i = 0; i < log.recordCount; i++) {
-        const { rollout } = log.read(i);
-        if (rollout) b.add(i, log.sourceOf(i), checkRollout(rollout, log.context, log.format));
-      }
-      logs.push(b.result());
+      await fn(spec, log);
     } finally {
       log.close();
     }
   }
+}
+
+async function checkCommand(args: Args, io: CliIo): Promise<number> {
+  const { specs, errors } = await collectLogs(args.paths);
+  for (const e of errors) io.err(formatIssue(e) + '\n');
+  const logs: LogCheck[] = [];
+  await eachLog(args, io, specs, async (spec, log) => {
+    const b = new LogCheckBuilder(spec.target, log.format);
+    for (let i = 0; i < log.recordCount; i++) {
+      const { rollout } = log.read(i);
+      if (rollout) b.add(i, log.sourceOf(i), checkRollout(rollout, log.context, log.format));
+    }
+    logs.push(b.result());
+  });
   const mismatches = logs.reduce((a, l) => a + l.mismatches, 0);
   if (args.json) io.out(JSON.stringify({ mismatches, logs }, null, 2) + '\n');
   else io.out(renderChecks(logs));
@@ -349,23 +356,14 @@ async function judgeCommand(args: Args, io: CliIo): Promise<number> {
   }
   const results: JudgeLogJson[] = [];
   try {
-    for (const spec of specs) {
-      let log: RolloutLog;
-      try {
-        log = await openSpec(spec, await readOptions(args, spec));
-      } catch (e) {
-        io.err(`${spec.target}: cannot read: ${errorMessage(e)}\n`);
-        continue;
-      }
+    await eachLog(args, io, specs, async (spec, log) => {
       try {
         for (const i of log.issues) io.err(formatIssue(i) + '\n');
         results.push(await judgeOneLog(spec.target, log, args, judges, io));
       } catch (e) {
         io.err(`${spec.target}: ${errorMessage(e)}\n`);
-      } finally {
-        log.close();
       }
-    }
+    });
   } finally {
     for (const j of judges) await j.engine.dispose();
   }
