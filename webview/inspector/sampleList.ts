@@ -873,7 +873,7 @@ export class SampleList {
   }
 
   private values(field: string): readonly string[] {
-    return field === 'verdict' ? VERDICTS : [];
+    return field === 'verdict' || field.startsWith('verdict_') ? VERDICTS : [];
   }
 
   private updateCompletion(force: boolean): void {
