@@ -78,18 +78,8 @@ export async function judgeOneLog(
   if (a.verdicts) {
     const { entries, issues: bad } = readVerdictFile(a.verdicts);
     for (const i of bad) issues.push(`${i.file}:${i.line}: ${i.message}`);
-    const index = new ImportedVerdicts(entries, a.verdicts);
-    const rows: number[] = [];
-    const labels: string[] = [];
-    for (let i = 0; i < log.recordCount; i++) {
-      const { rollout } = log.read(i);
-      const v = rollout ? index.lookup(rollout) : undefined;
-      if (v) {
-        rows.push(i);
-        labels.push(v.label);
-      }
-    }
-    table.setVerdicts('file', rows, labels);
+    const matched = new ImportedVerdicts(entries, a.verdicts).matchLog(log);
+    table.setVerdicts('file', matched);
     names.file = path.basename(a.verdicts);
   }
   const judgeJson: JudgeLogJson['judges'] = [];
@@ -98,7 +88,7 @@ export async function judgeOneLog(
     const cache = VerdictCache.open(cacheDir, j.engine.id);
     let lastShown = 0;
     const r = await judgeLog(log, j.engine, cache, {
-      onChunk: (entries) => table.setVerdicts(j.kind, entries.map((e) => e[0]), entries.map((e) => e[1].label)),
+      onChunk: (entries) => table.setVerdicts(j.kind, entries),
       onProgress: (done, total) => {
         const now = Date.now();
         if (!a.json && process.stderr.isTTY && now - lastShown > 1000) {

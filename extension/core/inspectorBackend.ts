@@ -265,7 +265,7 @@ export class InspectorBackend {
       this.judged.set(kind, j);
     }
     for (const [ri, v] of entries) j.byRecord.set(ri, v);
-    this.table.setVerdicts(kind, entries.map((e) => e[0]), entries.map((e) => e[1].label));
+    this.table.setVerdicts(kind, entries);
   }
 
   /** How many records a judge has verdicts for. */

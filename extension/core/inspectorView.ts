@@ -6,7 +6,6 @@ import type { ScaleSummary } from './scale/summarize';
 import type { RolloutCheck } from './rewards/check';
 import type { RunContext } from './runs/context';
 import { iou } from './geometry/iou';
-import { ruleVerdict } from './judge/rules';
 import { chooseVerdict, verdictView } from './judge/sources';
 import type { Verdict, VerdictChoice, VerdictSourceKind } from './judge/types';
 import { ZERO_VARIANCE_TOL, deriveRecord, imagePlaceholderOffsets, zeroVarianceKindOf, type BoxFlag } from './table/derive';
@@ -70,7 +69,7 @@ export function rolloutView(recordIndex: number, r: Rollout, issues: readonly Lo
   const verdicts: VerdictView[] = [];
   if (r.verdict) verdicts.push(verdictView('log', r.verdict));
   for (const j of vctx?.judged ?? []) verdicts.push(verdictView(j.kind, j.verdict));
-  verdicts.push(verdictView('rules', ruleVerdict(r, { truncated: d.truncated })));
+  verdicts.push(verdictView('rules', d.ruleVerdict));
   return {
     recordIndex,
     file: r.source.file,

@@ -9,7 +9,7 @@
 //   expected p_e = Σ_k (row_k / n) · (col_k / n)       (agreement by chance, from each source's own label mix)
 //   κ = (p_o − p_e) / (1 − p_e)                        null when n = 0 or p_e = 1 (both give one and the same label only)
 
-import { VERDICT_LABELS, type Verdict } from './types';
+import { VERDICT_LABELS, verdictCode, type Verdict } from './types';
 
 /** The labels of the confusion table's rows (source a) and columns (source b). */
 export const AGREEMENT_LABELS: readonly string[] = VERDICT_LABELS.slice(0, 3);
@@ -66,8 +66,7 @@ function clampKappa(k: number): number {
 
 /** The code of a verdict: its index in VERDICT_LABELS, -1 when missing or not a known label. */
 export function codeOfVerdict(v: Verdict | undefined | null): number {
-  if (!v) return -1;
-  return VERDICT_LABELS.indexOf(v.label);
+  return verdictCode(v?.label);
 }
 
 /** Agreement over pairs of verdicts (source a, source b) of the same completions. */

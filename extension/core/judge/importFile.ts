@@ -396,6 +396,17 @@ export class ImportedVerdicts {
     return this.find(r)?.entry.verdict;
   }
 
+  /** The verdict of every record of a log that has one, as [record index, verdict] (unreadable records are skipped). */
+  matchLog(log: { readonly recordCount: number; read(i: number): { rollout: Rollout | null } }): Array<[number, Verdict]> {
+    const out: Array<[number, Verdict]> = [];
+    for (let i = 0; i < log.recordCount; i++) {
+      const { rollout } = log.read(i);
+      const v = rollout ? this.lookup(rollout) : undefined;
+      if (v) out.push([i, v]);
+    }
+    return out;
+  }
+
   /** How many of these completions the file has a verdict for, and by which key. */
   matchStats(rollouts: Iterable<Rollout>): MatchStats {
     const by: Record<MatchKind, number> = { hash: 0, 'sample-step-index': 0, 'sample-step': 0, 'sample-index': 0, sample: 0 };

@@ -22,6 +22,7 @@ import { answerOf, reasoningOf } from './items';
 import { looksMultipleChoice } from '../compare/samples';
 import { parseOptionSet } from '../compare/metrics';
 import { iou } from '../geometry/iou';
+import { loggedTruncated, tagTruncation } from '../table/truncationSignals';
 import { numericMatch, pyParseFloat } from '../rewards/accuracyRewards';
 
 export const RULES_SOURCE = 'rules';
@@ -108,8 +109,8 @@ function runRules(r: Rollout, opts: RuleOptions): Fired[] {
   if (!truncated) {
     if (opts.truncated === true) [truncated, why] = [true, 'marked truncated'];
     else if (opts.truncated === undefined) {
-      const k = loggedTruncatedKey(r.extra);
-      if (k) [truncated, why] = [true, `logged: ${k}`];
+      const logged = loggedTruncated(r.extra);
+      if (logged?.value) [truncated, why] = [true, `logged: ${logged.key} = true`];
     }
   }
   if (truncated) fired.push({ rule: 'truncated', label: 'unsupported', text: `the reasoning was cut before it finished (${why ?? 'truncated'}).` });
@@ -210,32 +211,6 @@ function runRules(r: Rollout, opts: RuleOptions): Fired[] {
     }
   }
   return fired;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Truncation (the same tag conditions as table/derive.ts `truncation`, which imports this module)
-
-/** Why the tags say the completion was cut, or null. */
-function tagTruncation(text: string): string | null {
-  const lower = text.toLowerCase();
-  const openA = lower.lastIndexOf('<answer>');
-  const closeA = lower.lastIndexOf('</answer>');
-  if (openA >= 0 && openA > closeA) return '<answer> opened and never closed';
-  const openT = lower.lastIndexOf('<think>');
-  const closeT = lower.lastIndexOf('</think>');
-  if (openT >= 0 && openT > closeT && openA < 0) return '<think> opened, never closed, and no answer';
-  return null;
-}
-
-const TRUNCATED_FLAG_KEYS = ['truncated', 'is_truncated', 'completion_truncated', 'clipped', 'is_clipped'];
-
-function loggedTruncatedKey(extra: Record<string, unknown> | undefined): string | null {
-  if (!extra || typeof extra !== 'object') return null;
-  for (const k of TRUNCATED_FLAG_KEYS) {
-    const v = extra[k];
-    if (typeof v === 'boolean' || v === 0 || v === 1) return v === true || v === 1 ? `${k} = true` : null;
-  }
-  return null;
 }
 
 // ---------------------------------------------------------------------------------------------------

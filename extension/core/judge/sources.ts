@@ -4,7 +4,7 @@
 import type { SampleTable } from '../table/sampleTable';
 import type { AgreementView, SeriesView, VerdictSourceStats, VerdictView, VerdictsView } from '../../protocol/inspector';
 import { agreement } from './agreement';
-import { VERDICT_LABELS, VERDICT_SOURCES, type Verdict, type VerdictChoice, type VerdictSourceKind } from './types';
+import { VERDICT_LABELS, chosenSource, type Verdict, type VerdictChoice, type VerdictSourceKind } from './types';
 
 export function verdictView(kind: VerdictSourceKind, v: Verdict): VerdictView {
   return { label: v.label, kind, source: v.source, confidence: v.confidence ?? null, rationale: v.rationale ?? null };
@@ -12,15 +12,9 @@ export function verdictView(kind: VerdictSourceKind, v: Verdict): VerdictView {
 
 /** The verdict a completion shows: the chosen kind's, or with `auto` the first that is not unknown (else the first). */
 export function chooseVerdict(list: readonly VerdictView[], choice: VerdictChoice): VerdictView | null {
-  if (choice !== 'auto') return list.find((v) => v.kind === choice) ?? null;
-  const sorted = [...list].sort((a, b) => order(a.kind) - order(b.kind));
-  return sorted.find((v) => v.label !== 'unknown') ?? sorted[0] ?? null;
+  const kind = chosenSource(choice, (k) => list.find((v) => v.kind === k)?.label ?? null);
+  return kind === null ? null : list.find((v) => v.kind === kind) ?? null;
 }
-
-const order = (k: string): number => {
-  const i = (VERDICT_SOURCES as readonly string[]).indexOf(k);
-  return i < 0 ? VERDICT_SOURCES.length : i;
-};
 
 /** Supported / judged (supported + unsupported + contradicted); null when nothing was judged. */
 export function alignmentRate(s: Pick<VerdictSourceStats, 'supported' | 'unsupported' | 'contradicted'>): number | null {

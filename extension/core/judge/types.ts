@@ -21,8 +21,31 @@ export type VerdictSourceKind = (typeof VERDICT_SOURCES)[number];
  */
 export type VerdictChoice = VerdictSourceKind | 'auto';
 
+/** Code of a verdict label: its index in VERDICT_LABELS, -1 when missing or not a known label. */
+export function verdictCode(label: string | null | undefined): number {
+  return label ? (VERDICT_LABELS as readonly string[]).indexOf(label) : -1;
+}
+
 export function isVerdictLabel(v: unknown): v is VerdictLabel {
   return typeof v === 'string' && (VERDICT_LABELS as readonly string[]).includes(v);
+}
+
+/**
+ * The source a completion's shown verdict comes from (null: none). A kind: that kind, when it has a verdict.
+ * `auto`: the first source in VERDICT_SOURCES order whose label is not unknown, else the first that has one.
+ * `labelOf` gives a source's label on the completion, or null when it has none. The one rule for the sample
+ * table's `verdict` column and the inspector's shown verdict.
+ */
+export function chosenSource(choice: VerdictChoice, labelOf: (kind: VerdictSourceKind) => string | null): VerdictSourceKind | null {
+  if (choice !== 'auto') return labelOf(choice) !== null ? choice : null;
+  let unknownKind: VerdictSourceKind | null = null;
+  for (const k of VERDICT_SOURCES) {
+    const l = labelOf(k);
+    if (l === null) continue;
+    if (l !== 'unknown') return k;
+    unknownKind ??= k;
+  }
+  return unknownKind;
 }
 
 export function isVerdictChoice(v: unknown): v is VerdictChoice {

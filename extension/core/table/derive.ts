@@ -17,12 +17,13 @@
 //   else the eval outputs' `correct`; else null.
 // - formatOk: the first reward column whose name matches /format/i and has a value (> 0 is OK); else null.
 
-import type { Box, BoxCoords, Rollout } from '../model';
+import type { Box, BoxCoords, Rollout, Verdict } from '../model';
 import type { RunContext } from '../runs/context';
 import type { BoxFlag, ZeroVarianceKind } from '../../protocol/inspector';
 import { checkRollout, type RolloutCheck } from '../rewards/check';
 import { iou } from '../geometry/iou';
 import { ruleVerdict } from '../judge/rules';
+import { loggedTruncated, tagTruncation } from './truncationSignals';
 
 export type { BoxFlag };
 
@@ -45,8 +46,8 @@ export interface Derived {
   formatOk: boolean | null;
   /** The verdict written in the log (its label), if any. */
   verdict: string | null;
-  /** The built-in rules' verdict label (judge/rules.ts). */
-  ruleVerdict: string | null;
+  /** The built-in rules' verdict (judge/rules.ts). */
+  ruleVerdict: Verdict;
   /** Prompt text and image paths: equal keys are the same prompt. */
   promptKey: string;
   /** 32-bit FNV-1a hash of the completion (identical completions have equal hashes). */
@@ -73,8 +74,7 @@ export const TOKEN_COUNT_KEYS: readonly string[] = [
   'generated_tokens',
 ];
 
-/** Keys of `extra` that hold a logged "cut at the maximum length" flag. */
-export const TRUNCATED_KEYS: readonly string[] = ['truncated', 'is_truncated', 'completion_truncated', 'clipped', 'is_clipped'];
+export { TRUNCATED_KEYS } from './truncationSignals';
 
 const CORRECT_RE = /acc|correct/i;
 const FORMAT_RE = /format/i;
@@ -115,7 +115,7 @@ export function deriveRecord(r: Rollout, ctx: RunContext | null, format: string,
     correctBy,
     formatOk: formatOk(r),
     verdict: r.verdict?.label ?? null,
-    ruleVerdict: ruleVerdict(r, { truncated: trunc.truncated }).label,
+    ruleVerdict: ruleVerdict(r, { truncated: trunc.truncated }),
     promptKey: promptKeyOf(r),
     textHash: hash32(r.completion),
   };
@@ -156,16 +156,6 @@ export function tokenCount(extra: Record<string, unknown> | undefined): number |
   return null;
 }
 
-function loggedTruncated(extra: Record<string, unknown> | undefined): { value: boolean; key: string } | null {
-  if (!extra) return null;
-  for (const k of TRUNCATED_KEYS) {
-    const v = extra[k];
-    if (typeof v === 'boolean') return { value: v, key: k };
-    if (v === 0 || v === 1) return { value: v === 1, key: k };
-  }
-  return null;
-}
-
 /** Special tokens that may follow the end of the answer (end of turn, padding). */
 const TRAILING_SPECIALS = /(?:\s|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<\|end\|>|<\/s>|<eos>|<end_of_turn>|<\|end_of_text\|>)+$/;
 
@@ -177,15 +167,10 @@ export function truncation(r: Rollout, tokens: number | null, ctx: RunContext | 
   if (tokens !== null && maxOk && tokens >= maxOk.value) {
     return { truncated: true, why: `${tokens} tokens ≥ max completion length ${maxOk.value}${maxOk.assumed ? ' (assumed)' : ''} (${maxOk.source})` };
   }
-  const text = r.completion;
-  const lower = text.toLowerCase();
-  const openA = lower.lastIndexOf('<answer>');
-  const closeA = lower.lastIndexOf('</answer>');
-  if (openA >= 0 && openA > closeA) return { truncated: true, why: '<answer> opened and never closed' };
-  const openT = lower.lastIndexOf('<think>');
-  const closeT = lower.lastIndexOf('</think>');
-  if (openT >= 0 && openT > closeT && openA < 0) return { truncated: true, why: '<think> opened, never closed, and no answer' };
-  if (closeA >= 0 && lower.replace(TRAILING_SPECIALS, '').endsWith('</answer>')) {
+  const tag = tagTruncation(r.completion);
+  if (tag) return { truncated: true, why: tag };
+  const lower = r.completion.toLowerCase();
+  if (lower.includes('</answer>') && lower.replace(TRAILING_SPECIALS, '').endsWith('</answer>')) {
     return { truncated: false, why: 'ends with a closed </answer>' };
   }
   if (tokens !== null && maxOk) {

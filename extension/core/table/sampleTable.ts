@@ -13,14 +13,8 @@ import type { RolloutLog } from '../formats/log';
 import type { FieldDef, QueryTable } from '../query/types';
 import type { FieldInfo, SampleRow } from '../../protocol/inspector';
 import { ZERO_VARIANCE_TOL, deriveRecord, hash53 } from './derive';
-import { VERDICT_LABELS, VERDICT_SOURCES, type VerdictChoice, type VerdictSourceKind } from '../judge/types';
+import { VERDICT_LABELS, VERDICT_SOURCES, chosenSource, verdictCode, type VerdictChoice, type VerdictSourceKind } from '../judge/types';
 
-/** Code of a verdict label in VERDICT_LABELS (-1: none). */
-export function verdictCode(label: string | null | undefined): number {
-  return label ? (VERDICT_LABELS as readonly string[]).indexOf(label) : -1;
-}
-
-const UNKNOWN_CODE = VERDICT_LABELS.indexOf('unknown');
 
 export interface ScanOptions {
   signal?: AbortSignal;
@@ -464,15 +458,12 @@ export class SampleTable implements QueryTable {
   }
 
   /**
-   * Set one judge's verdicts (file, http, onnx): `labels[k]` for row `rows[k]`. Rows not named keep what they
-   * had (a judge run over part of the log, or in chunks).
+   * Set one judge's verdicts (file, http, onnx) as [row, verdict] pairs. Rows not named keep what they had (a
+   * judge run over part of the log, or in chunks).
    */
-  setVerdicts(kind: VerdictSourceKind, rows: ArrayLike<number>, labels: ArrayLike<string | null>): void {
+  setVerdicts(kind: VerdictSourceKind, entries: ReadonlyArray<readonly [number, { readonly label: string }]>): void {
     const c = this.sourceColumn(kind);
-    for (let k = 0; k < rows.length; k++) {
-      const r = rows[k]!;
-      if (r >= 0 && r < c.length) c[r] = verdictCode(labels[k]);
-    }
+    for (const [r, v] of entries) if (r >= 0 && r < c.length) c[r] = verdictCode(v.label);
     this.version++;
   }
 
@@ -506,15 +497,10 @@ export class SampleTable implements QueryTable {
 
   /** The source the chosen verdict of row r comes from (null: none). `auto`: the first source with a label other than unknown, else the first with unknown. */
   verdictKindAt(r: number): VerdictSourceKind | null {
-    if (this.vchoice !== 'auto') return this.sourceVerdictAt(this.vchoice, r) >= 0 ? this.vchoice : null;
-    let unknownKind: VerdictSourceKind | null = null;
-    for (const k of VERDICT_SOURCES) {
-      const v = this.sourceVerdictAt(k, r);
-      if (v < 0) continue;
-      if (v !== UNKNOWN_CODE) return k;
-      unknownKind ??= k;
-    }
-    return unknownKind;
+    return chosenSource(this.vchoice, (k) => {
+      const c = this.sourceVerdictAt(k, r);
+      return c < 0 ? null : VERDICT_LABELS[c]!;
+    });
   }
 
   /** Code of the chosen verdict of row r (-1: none). */
@@ -764,7 +750,7 @@ export class SampleTable implements QueryTable {
     this.promptKey[i] = hash53(d.promptKey);
     this.textHash[i] = d.textHash;
     this.sourceColumn('log')[i] = verdictCode(d.verdict);
-    this.sourceColumn('rules')[i] = verdictCode(d.ruleVerdict);
+    this.sourceColumn('rules')[i] = verdictCode(d.ruleVerdict.label);
     this.sampleId.codes[i] = rollout.sampleId === undefined ? -1 : this.sampleId.code(rollout.sampleId);
   }
 }

@@ -11,7 +11,7 @@ import { HttpJudge, DEFAULT_JUDGE_PROMPT } from '../../core/judge/http';
 import { ClipScorer } from '../../core/judge/clip';
 import { readVerdictFile, ImportedVerdicts } from '../../core/judge/importFile';
 import { defaultCliCacheDir } from '../../core/judge/cacheDirs';
-import { isVerdictChoice, type JudgeEngine, type Verdict } from '../../core/judge/types';
+import { isVerdictChoice, type JudgeEngine } from '../../core/judge/types';
 import type { InspectorBackend } from '../../core/inspectorBackend';
 import type { VerdictsView } from '../../protocol/inspector';
 
@@ -253,13 +253,7 @@ export class JudgeService implements vscode.Disposable {
     }
     try {
       const { entries, issues } = readVerdictFile(file);
-      const index = new ImportedVerdicts(entries, file);
-      const out: Array<[number, Verdict]> = [];
-      for (let i = 0; i < backend.log.recordCount; i++) {
-        const { rollout } = backend.log.read(i);
-        const v = rollout ? index.lookup(rollout) : undefined;
-        if (v) out.push([i, v]);
-      }
+      const out = new ImportedVerdicts(entries, file).matchLog(backend.log);
       backend.applyVerdicts('file', path.basename(file), out);
       const bad = issues.length ? `; ${issues.length} line${issues.length === 1 ? '' : 's'} skipped (first: ${path.basename(issues[0]!.file)}:${issues[0]!.line}: ${issues[0]!.message})` : '';
       const msg = `${path.basename(file)}: ${out.length} of ${backend.log.recordCount} completions matched (${entries.length} entries)${bad}`;
