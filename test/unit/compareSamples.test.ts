@@ -1,26 +1,11 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
+import { makeRollout } from './helpers';
 import type { Box, BoxCoords, Rollout } from '../../extension/core/model';
 import { datasetNameOf, evalSampleOf, looksMultipleChoice, questionHash } from '../../extension/core/compare/samples';
 
 function rollout(more: Partial<Rollout> = {}): Rollout {
-  return {
-    step: 0,
-    groupId: 'g',
-    indexInGroup: 0,
-    prompt: { text: '', images: [] },
-    completion: '',
-    reference: { boxes: [] },
-    predicted: [],
-    rewards: {},
-    reward: null,
-    advantage: null,
-    advantageSource: null,
-    generatedImages: [],
-    extra: {},
-    source: { file: 'x.eval.jsonl', line: 7 },
-    ...more,
-  };
+  return makeRollout({ step: 0, prompt: { text: '', images: [] }, source: { file: 'x.eval.jsonl', line: 7 }, ...more });
 }
 
 const at = { log: 'x.eval.jsonl', record: 3, datasetFallback: 'fallback' };

@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
 import { main } from '../../extension/cli';
+import type { Rollout } from '../../extension/core/model';
 
 /** Repo-relative paths work from out/test/unit and from test/unit alike. */
 export const REPO_ROOT = findRepoRoot(__dirname);
@@ -154,4 +155,25 @@ export function parseCsv(text: string): string[][] {
     } else cell += c;
   }
   return rows;
+}
+
+/** A canonical Rollout for unit tests: step 1, group "g", no boxes, rewards or images; `over` sets the rest. */
+export function makeRollout(over: Partial<Rollout> = {}): Rollout {
+  return {
+    step: 1,
+    groupId: 'g',
+    indexInGroup: 0,
+    prompt: { text: 'How many?', images: [] },
+    completion: '',
+    reference: { boxes: [] },
+    predicted: [],
+    rewards: {},
+    reward: null,
+    advantage: null,
+    advantageSource: null,
+    generatedImages: [],
+    extra: {},
+    source: { file: 'f.jsonl', line: 1 },
+    ...over,
+  };
 }

@@ -4,26 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ImportedVerdicts, normaliseVerdictLabel, parseVerdictText, readVerdictFile } from '../../extension/core/judge/importFile';
 import { completionHash } from '../../extension/core/judge/items';
+import { makeRollout } from './helpers';
 import type { Rollout } from '../../extension/core/model';
 
 function mk(completion: string, over: Partial<Rollout> = {}): Rollout {
-  return {
-    step: 1,
-    groupId: 'g',
-    indexInGroup: 0,
-    prompt: { text: 'How many?', images: [] },
-    completion,
-    reference: { boxes: [] },
-    predicted: [],
-    rewards: {},
-    reward: null,
-    advantage: null,
-    advantageSource: null,
-    generatedImages: [],
-    extra: {},
-    source: { file: 'f.jsonl', line: 1 },
-    ...over,
-  };
+  return makeRollout({ completion, ...over });
 }
 
 const C1 = '<think>So there are 4 red circles in total.</think><answer>3</answer>';

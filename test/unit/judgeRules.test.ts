@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { RULE_NAMES, ruleVerdict } from '../../extension/core/judge/rules';
 import { parseBoxes } from '../../extension/core/geometry/boxParse';
+import { makeRollout } from './helpers';
 import type { Rollout } from '../../extension/core/model';
 
 const COUNT_Q =
@@ -18,23 +19,7 @@ function mk(completion: string, question = COUNT_Q, over: Partial<Rollout> = {})
     span: b.span,
     ...(b.label !== undefined ? { label: b.label } : {}),
   }));
-  return {
-    step: 1,
-    groupId: 'g',
-    indexInGroup: 0,
-    prompt: { text: question, images: [] },
-    completion,
-    reference: { boxes: [] },
-    predicted,
-    rewards: {},
-    reward: null,
-    advantage: null,
-    advantageSource: null,
-    generatedImages: [],
-    extra: {},
-    source: { file: 'f.jsonl', line: 1 },
-    ...over,
-  };
+  return makeRollout({ prompt: { text: question, images: [] }, completion, predicted, ...over });
 }
 
 const box = (b: number[], label = 'red circle'): string => JSON.stringify({ bbox_2d: b, label });

@@ -11,6 +11,7 @@ import {
   zeroVarianceKindOf,
 } from '../../extension/core/table/derive';
 import { groupView, rolloutView, type GroupPosition } from '../../extension/core/inspectorView';
+import { makeRollout } from './helpers';
 import type { Box, BoxCoords, Rollout } from '../../extension/core/model';
 import type { RunContext } from '../../extension/core/runs/context';
 
@@ -19,23 +20,11 @@ function box(b: BoxCoords, extra: Partial<Box> = {}): Box {
 }
 
 function mkRollout(over: Partial<Rollout> = {}): Rollout {
-  return {
-    step: 1,
-    groupId: 'g',
-    indexInGroup: 0,
+  return makeRollout({
     prompt: { text: 'How many?', images: [{ path: 'a.png', width: 100, height: 100 }] },
     completion: '<think>t</think><answer>1</answer>',
-    reference: { boxes: [] },
-    predicted: [],
-    rewards: {},
-    reward: null,
-    advantage: null,
-    advantageSource: null,
-    generatedImages: [],
-    extra: {},
-    source: { file: 'f.jsonl', line: 1 },
     ...over,
-  };
+  });
 }
 
 const ctx = (max: number): RunContext => ({ maxCompletionLength: { value: max, source: 'config.yaml', assumed: false } });
