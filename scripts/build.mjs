@@ -3,6 +3,7 @@
 //   dist/cli.js        cjs/node, the `rollout-lens` command line
 //   dist/demo.js       cjs/node, the demo workspace generator
 //   dist/summaryWorker.js  cjs/node, the worker thread that indexes and summarises large logs
+//   dist/demo/fake-trainer.js, dist/demo/fake-eval.js  cjs/node, self-contained: the demo's fake jobs
 //   dist/webview/*.js  one esm bundle per webview panel (browser)
 // and `tsc` for the unit/e2e test code (out/), which also type-checks everything.
 //   node scripts/build.mjs [--watch] [--production] [--no-tsc]
@@ -27,6 +28,12 @@ const targets = [
   { ...node, entryPoints: ['extension/core/summaryWorker.ts'], outfile: 'dist/summaryWorker.js' },
   { ...node, entryPoints: ['extension/core/query/textWorker.ts'], outfile: 'dist/textWorker.js' },
   { ...node, entryPoints: ['extension/core/judge/nliWorker.ts'], outfile: 'dist/nliWorker.js' },
+  // the job wrapper: started detached (its own session), runs a job in its process group and writes its log and status
+  { ...node, entryPoints: ['extension/core/jobs/wrapper.ts'], outfile: 'dist/jobWrapper.js' },
+  // the demo's fake trainer and fake eval (test/fixtures/jobs/*.mjs, hyparquet-writer bundled in: they run with plain
+  // `node` from a folder without node_modules); extension/demo/jobs.ts copies them into the demo workspace's tools/
+  { ...node, sourcemap: false, entryPoints: ['test/fixtures/jobs/fake-trainer.mjs'], outfile: 'dist/demo/fake-trainer.js', banner: { js: '// Fake TRL GRPO trainer (SYNTHETIC, no model): Rollout Lens demo and tests. Source: test/fixtures/jobs/fake-trainer.mjs' } },
+  { ...node, sourcemap: false, entryPoints: ['test/fixtures/jobs/fake-eval.mjs'], outfile: 'dist/demo/fake-eval.js', banner: { js: '// Fake checkpoint eval (SYNTHETIC, no model): Rollout Lens demo and tests. Source: test/fixtures/jobs/fake-eval.mjs' } },
   { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/inspector/main.ts'], outfile: 'dist/webview/inspector.js' },
   { ...common, platform: 'browser', format: 'esm', target: 'chrome120', entryPoints: ['webview/compare/main.ts'], outfile: 'dist/webview/compare.js' },
 ];
