@@ -11,6 +11,7 @@ import { setIndexCacheDir } from './features/config';
 import { ComparePanels } from './features/compare/panel';
 import { registerCompareCommands } from './features/compare/commands';
 import * as path from 'path';
+import { registerJobs, type JobsApi } from './features/jobs/commands';
 
 export interface RolloutLensApi {
   readonly inspector: InspectorEditorProvider;
@@ -23,6 +24,8 @@ export interface RolloutLensApi {
   readonly compare: ComparePanels;
   /** The judges (tests read lastRun and the cache folder). */
   readonly judges: JudgeService;
+  /** Jobs launched or attached in this workspace (tests start, watch and stop them). */
+  readonly jobs: JobsApi;
 }
 
 export function activate(context: vscode.ExtensionContext): RolloutLensApi {
@@ -63,9 +66,11 @@ export function activate(context: vscode.ExtensionContext): RolloutLensApi {
     }),
   );
   const links = registerDeepLinks(context, inspector);
+  const jobs = registerJobs(context, runs, inspector);
+  context.subscriptions.push(...jobs.disposables);
   const watcher = vscode.workspace.createFileSystemWatcher('**/*.{jsonl,parquet,txt,log,json}', false, true, false);
   context.subscriptions.push(watcher, watcher.onDidCreate(() => runs.refresh()), watcher.onDidDelete(() => runs.refresh()));
-  return { inspector, runs, links, sampleLinkFor, compare, judges };
+  return { inspector, runs, links, sampleLinkFor, compare, judges, jobs: jobs.api };
 }
 
 export function deactivate(): void {

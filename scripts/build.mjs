@@ -19,7 +19,8 @@ const production = process.argv.includes('--production');
 const runTsc = !process.argv.includes('--no-tsc');
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning', absWorkingDir: root };
-const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node'] };
+// mainFields: ESM builds first — jsonc-parser's UMD main requires its parts at run time, which a bundle cannot follow
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'onnxruntime-node'], mainFields: ['module', 'main'] };
 const targets = [
   { ...node, entryPoints: ['extension/main.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['extension/cli.ts'], outfile: 'dist/cli.js' },

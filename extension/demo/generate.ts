@@ -22,6 +22,7 @@ import {
 import { writeFrameworkRuns, type DemoItem } from './frameworks';
 import { writeEvalOutputs, type EvalOutputs } from './evals';
 import { writeDemoJudges, type DemoVerdict } from './judges';
+import { writeDemoJobs } from './jobs';
 
 export interface DemoOptions {
   seed?: number;
@@ -611,6 +612,7 @@ export function generateDemoWorkspace(outDir: string, opts: DemoOptions = {}): D
   if (opts.frameworks !== false) writeFrameworkRuns(root, items, seed, groupSize);
   const evals = opts.evals !== false ? writeEvalOutputs(root, runDir, seed, scenes) : null;
   const judges = writeDemoJudges(root, plannedVerdicts, seed);
+  writeDemoJobs(root); // tools/fake-trainer.js, tools/fake-eval.js and their profiles in .vscode/tasks.json
   fs.writeFileSync(path.join(root, 'README.md'), readmeText(steps, prompts, groupSize, seed, scenes, evals));
   return { outDir: root, logFile, records: lines.length, images: scenes.length, evals, judgeFile: judges.judgeFile, judgeEntries: judges.entries };
 }

@@ -52,6 +52,8 @@ export interface ServerOptions {
   extensionsDir?: string;
   env?: Record<string, string>;
   settings?: Record<string, unknown>;
+  /** Workspace trust on (the default here is off, so that tests run in a trusted window): the folder opens in Restricted Mode until trusted. */
+  trust?: boolean;
 }
 
 export class CodeServer {
@@ -98,14 +100,14 @@ export class CodeServer {
     fs.mkdirSync(user, { recursive: true });
     fs.writeFileSync(path.join(user, 'settings.json'), JSON.stringify({
       'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'update.mode': 'none',
-      'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none', 'chat.disableAIFeatures': true, 'security.workspace.trust.enabled': this.opts.trust === true,
       'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.tips.enabled': false, 'git.enabled': false,
       'workbench.colorTheme': 'Default Dark Modern',
       ...this.opts.settings,
     }, null, 2));
     fs.writeFileSync(path.join(this.state, 'config.yaml'), `bind-addr: 127.0.0.1:${this.port}\nauth: none\ncert: false\n`);
     const args = [this.cs.entry, ...this.baseArgs(), '--auth', 'none', '--bind-addr', `127.0.0.1:${this.port}`,
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override'];
+      '--disable-telemetry', '--disable-update-check', ...(this.opts.trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override'];
     // VS Code ≥ 1.10x built workbenches honour ?payload= only with the smoke-test driver enabled.
     if (!CS_VERSION.startsWith('4.100.')) args.push('--vscode-option', 'enable-smoke-test-driver');
     args.push(this.opts.workspace);
@@ -212,12 +214,13 @@ export async function startDemoWorkbench(opts: {
   env?: Record<string, string>;
   vsix?: string;
   prepare?: (workspace: string, logFile: string) => void;
+  trust?: boolean;
 }): Promise<DemoWorkbench> {
   ensureDir(OUTPUT);
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix));
   const { logFile } = generateDemoWorkspace(workspace);
   opts.prepare?.(workspace, logFile);
-  const server = new CodeServer(ensureCodeServer(), { workspace, ...(opts.env ? { env: opts.env } : {}) });
+  const server = new CodeServer(ensureCodeServer(), { workspace, ...(opts.env ? { env: opts.env } : {}), ...(opts.trust ? { trust: true } : {}) });
   if (opts.vsix) {
     const out = server.installExtension(opts.vsix);
     if (!/successfully installed/i.test(out)) throw new Error(`installing ${opts.vsix} failed:\n${out}`);

@@ -29,7 +29,7 @@ describe(`packaged linux-x64 .vsix in code-server ${CS_VERSION}`, function () {
     assert.doesNotMatch(list, /napi-v6\/(darwin|win32|linux\/arm64)/);
     assert.doesNotMatch(list, /\.map\b|\/test\/|extension\/(out|scripts)\//, 'no source maps, tests or build scripts');
     for (const f of [
-      'extension/dist/extension.js', 'extension/dist/textWorker.js', 'extension/dist/summaryWorker.js', 'extension/dist/webview/inspector.js',
+      'extension/dist/extension.js', 'extension/dist/textWorker.js', 'extension/dist/summaryWorker.js', 'extension/dist/nliWorker.js', 'extension/dist/jobWrapper.js', 'extension/dist/webview/inspector.js',
       'extension/dist/webview/inspector.css', 'extension/dist/webview/canvas.css', 'extension/dist/webview/panes.css', 'extension/dist/webview/uplot.css', 'extension/readme.md',
     ]) {
       assert.ok(list.includes(f), `${f} is packaged`);

@@ -4,6 +4,7 @@
 //    image, boxes and rewards; keyboard navigation; the Runs view in the activity bar. Screenshots are
 //    kept under test-output/e2e-<version>/.
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -336,6 +337,77 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     assert.match((await wv2.locator('#log-notes').textContent()) ?? '', /recomputed/);
     await page.waitForTimeout(300);
     await page.screenshot({ path: path.join(OUTPUT, 'verl-folder.png') });
+    await page.close();
+  });
+  it('launches the fake trainer from the palette, watches rollouts arrive, survives a reload, stops it, and evaluates a checkpoint from the tree', async () => {
+    const page = await newPage();
+    await openWorkbench(page, wb.server.url({ devPath: REPO }));
+    const outDir = path.join(wb.workspace, 'runs', 'fake-grpo');
+    fs.rmSync(outDir, { recursive: true, force: true });
+    await runCommand(page, 'Rollout Lens: Launch Training…');
+    // the status bar: the job and its progress, parsed from the trainer's tqdm bar
+    const item = page.locator('.statusbar-item', { hasText: 'Fake GRPO training' }).first();
+    await item.waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: /step [2-9]\/30/ }).first().waitFor({ timeout: 60_000 });
+    // the task's terminal shows the output
+    await page.locator('.terminal-wrapper, .terminal').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: path.join(OUTPUT, 'jobs-1-statusbar.png') });
+
+    // the run's completions folder, opened in the inspector, following the newest step
+    await runCommand(page, 'Rollout Lens: Open Rollout Log…');
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'completions' }).first();
+    await pick.waitFor({ timeout: 30_000 });
+    await pick.click();
+    const wv = webviewFrame(page);
+    await wv.locator('#position').filter({ hasText: 'completion 1/' }).waitFor({ timeout: 60_000 });
+    await wv.locator('#follow').click();
+    await wv.locator('#follow[aria-pressed="true"]').waitFor({ timeout: 5000 });
+    const stepOf = async () => Number(/step (\d+)/.exec((await wv.locator('#position').textContent()) ?? '')?.[1] ?? NaN);
+    await page.waitForTimeout(500);
+    const s0 = await stepOf();
+    const deadline = Date.now() + 45_000;
+    let s1 = s0;
+    while (Date.now() < deadline && !(s1 > s0)) {
+      await page.waitForTimeout(1000);
+      s1 = await stepOf();
+    }
+    assert.ok(s1 > s0, `following the newest step: step ${s0} → ${s1}`);
+    await page.screenshot({ path: path.join(OUTPUT, 'jobs-2-rollouts-arriving.png') });
+
+    // a window reload: the job keeps running and is found again
+    await runCommand(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await page.locator('.statusbar-item', { hasText: 'Fake GRPO training' }).first().waitFor({ timeout: 90_000 });
+    await page.screenshot({ path: path.join(OUTPUT, 'jobs-3-after-reload.png') });
+    const running = spawnSync('pgrep', ['-f', outDir], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+    assert.ok(running.length >= 3, `the trainer and its workers still run after the reload: ${running.join(' ')}`);
+
+    // Stop Job: the status bar item goes, no process of the job is left
+    await runCommand(page, 'Rollout Lens: Stop Job');
+    await page.locator('.notification-toast', { hasText: 'was stopped' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.statusbar-item', { hasText: 'Fake GRPO training' }).first().waitFor({ state: 'hidden', timeout: 30_000 });
+    const left = spawnSync('pgrep', ['-f', outDir], { encoding: 'utf8' }).stdout.trim();
+    assert.strictEqual(left, '', 'no process of the job is left');
+
+    // Evaluate Checkpoint… from the checkpoint's context menu in the Runs tree
+    const tab = page.locator('.activitybar .action-item a[aria-label^="Rollout Lens"]').first();
+    await tab.click();
+    await runCommand(page, 'Rollout Lens: Refresh Runs');
+    const ckpt = page.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^checkpoint-2$/ }) }).first();
+    await ckpt.waitFor({ timeout: 60_000 });
+    await ckpt.click({ button: 'right' });
+    const menuItem = page.locator('.context-view .action-menu-item', { hasText: 'Evaluate Checkpoint' }).first();
+    await menuItem.waitFor({ timeout: 15_000 });
+    await menuItem.hover();
+    await page.waitForTimeout(150);
+    await menuItem.click();
+    const ds = page.locator('.quick-input-list .monaco-list-row', { hasText: 'shapes-mc' }).first();
+    await ds.waitFor({ timeout: 30_000 });
+    await ds.click();
+    await page.locator('.notification-toast', { hasText: 'completed' }).first().waitFor({ timeout: 90_000 });
+    await page.locator('.monaco-list-row', { hasText: 'shapes-mc.eval.jsonl' }).first().waitFor({ state: 'attached', timeout: 30_000 }).catch(() => undefined);
+    await page.screenshot({ path: path.join(OUTPUT, 'jobs-4-eval-done.png') });
+    assert.ok(fs.existsSync(path.join(outDir, 'checkpoint-2', 'eval', 'shapes-mc.eval.jsonl')), 'the eval wrote its results next to the checkpoint');
     await page.close();
   });
 });

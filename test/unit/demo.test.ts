@@ -102,7 +102,7 @@ describe('demo workspace generator', function () {
       assert.equal(pre.min_pixels, 3136);
       assert.equal(pre.max_pixels, 12845056);
     }
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['.vscode', 'README.md', 'data', 'models', 'runs']);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['.vscode', 'README.md', 'data', 'models', 'runs', 'tools']);
   });
 
   it('writes at least 20×8×8 well-formed records', () => {

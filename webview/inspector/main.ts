@@ -37,6 +37,8 @@ interface SavedState {
   tab?: Tab;
   threshold?: number;
   list?: ListState;
+  /** Jump to the newest step whenever the log grows (a running job's log). */
+  follow?: boolean;
 }
 
 function fmt(v: number | null, digits = 2): string {
@@ -101,6 +103,7 @@ const KEYS: Array<[string, string]> = [
   ['/', 'filter the sample list'],
   ['1 / 2 / 3', 'Overview / Inspect / Samples'],
   ['Home / End', 'first / last group'],
+  ['f', 'follow the newest step as the log grows (a running job)'],
   ['+ − 0, drag, wheel', 'zoom / pan / reset the image (when it has focus)'],
   ['?', 'this help'],
 ];
@@ -112,6 +115,7 @@ class Inspector {
   private groupIndex = 0;
   /** Index into group.rollouts (not the display order). */
   private completion = 0;
+  private follow = false;
   private showGt = true;
   private showPred = true;
   private threshold = 0.5;
@@ -158,7 +162,7 @@ class Inspector {
     if (!this.init) return;
     const s: SavedState = {
       file: this.init.file, groupIndex: this.groupIndex, completion: this.completion, showGt: this.showGt, showPred: this.showPred,
-      tab: this.tab, threshold: this.threshold,
+      tab: this.tab, threshold: this.threshold, follow: this.follow,
     };
     const ls = this.list?.getState() ?? this.saved()?.list;
     if (ls) s.list = ls;
@@ -176,6 +180,7 @@ class Inspector {
     this.showPred = same ? s.showPred : true;
     this.threshold = same && typeof s.threshold === 'number' ? s.threshold : 0.5;
     this.tab = same && s.tab ? s.tab : 'inspect';
+    this.follow = same ? s.follow === true : false;
     const gi = same ? s.groupIndex : init.groupIndex;
     this.overviewLoaded = false;
     this.renderShell();
@@ -226,8 +231,41 @@ class Inspector {
     if (wasEmpty && u.groups > 0) {
       this.renderShell();
       this.setTab(this.tab, false);
-      void this.goGroup(0, 'first');
-    } else if (this.group) void this.goGroup(this.groupIndex, this.completion);
+      if (this.follow) void this.followNewest();
+      else void this.goGroup(0, 'first');
+    } else if (this.follow) void this.followNewest();
+    else if (this.group) void this.goGroup(this.groupIndex, this.completion);
+  }
+
+  /** Follow mode: the first group of the newest step (the log's steps, largest value). */
+  private async followNewest(): Promise<void> {
+    const init = this.init;
+    if (!init || init.groups === 0) return;
+    let newest = -Infinity;
+    for (const v of init.steps) if (v > newest) newest = v;
+    if (!Number.isFinite(newest)) return void this.goGroup(init.groups - 1, 'first');
+    if (this.group && this.group.step === newest) return void this.goGroup(this.groupIndex, this.completion);
+    const seq = ++this.loadSeq;
+    try {
+      const g = await this.client.request('getStepByValue', { step: newest });
+      if (seq !== this.loadSeq) return;
+      this.cache.set(g.groupIndex, Promise.resolve(g));
+      await this.goGroup(g.groupIndex, 'first');
+    } catch (e) {
+      this.showError(`Could not load step ${newest}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private setFollow(on: boolean): void {
+    this.follow = on;
+    const b = this.root.querySelector<HTMLElement>('#follow');
+    if (b) {
+      b.setAttribute('aria-pressed', String(on));
+      b.toggleAttribute('secondary', !on);
+      b.textContent = on ? '● Following newest' : '○ Follow newest';
+    }
+    this.save();
+    if (on) void this.followNewest();
   }
 
   /** Verdicts changed (judge progress or finish, another source): the card at once, curves and badges debounced. */
@@ -421,6 +459,7 @@ class Inspector {
     else if (k === '[') void this.goStep(-1);
     else if (k === 'Home') void this.goGroup(0);
     else if (k === 'End' && this.init) void this.goGroup(this.init.groups - 1);
+    else if (k === 'f') this.setFollow(!this.follow);
     else if (k === 't' || k === 'g') this.toggle('gt');
     else if (k === 'p' || k === 'b') this.toggle('pred');
     else if (k === 'r') this.goRecurrence();
@@ -550,6 +589,10 @@ class Inspector {
       button('next-group', 'Group ▶', 'Next group (J or PageDown)', () => void this.goGroup(this.groupIndex + 1, 'first')),
       button('next-step', 'Step ⇥', 'Next step (])', () => void this.goStep(1)),
     );
+    const follow = button('follow', this.follow ? '● Following newest' : '○ Follow newest', 'Follow the newest step as the log grows, e.g. while a job runs (f)', () => this.setFollow(!this.follow));
+    follow.setAttribute('aria-pressed', String(this.follow));
+    if (this.follow) follow.removeAttribute('secondary');
+    nav.append(follow);
     header.append(nav);
     this.root.append(header);
 

@@ -108,6 +108,11 @@ export class InspectorSession implements vscode.Disposable, JudgeTarget {
     this.disposables.push({ dispose: () => clearInterval(timer) });
   }
 
+  /** What the panel shows: a file, or the folder of a per-step log. */
+  get target(): string {
+    return this.source.target;
+  }
+
   private readonly log: Promise<RolloutLog>;
   private polling = false;
   private doneIndexing = false;
