@@ -4,14 +4,16 @@
 #   usage: scripts/slurm-cluster.sh start DIR   start (or find running) munged + slurmctld + slurmd; prints
 #                                                `export SLURM_CONF=DIR/slurm.conf` for the caller
 #          scripts/slurm-cluster.sh stop DIR    cancel every job, shut the daemons down, leave nothing running
-# Exit codes: 0 ok, 1 failure (see DIR/log/*.log), 3 the Slurm/munge packages are unavailable (the caller skips).
+# Exit codes: 0 ok, 1 failure (see DIR/log/*.log), 3 the Slurm/munge packages are unavailable and cannot be
+# installed, or we are not root (the caller skips its tests).
 #
 # What we found with Debian 12's slurm-wlm 22.05 and munge 0.5.15:
 # - Every client (sbatch, squeue, sacct, scontrol, scancel, sinfo) must get SLURM_CONF=DIR/slurm.conf; without
 #   a slurm.conf, even `squeue --version` fails (it looks for a config first, then DNS SRV records).
-# - `AuthInfo=socket=DIR/munge.socket` in slurm.conf is enough: Slurm's auth/munge and cred/munge plugins pass it
+# - `AuthInfo=socket=DIR/munge/munge.socket` in slurm.conf is enough: Slurm's auth/munge and cred/munge plugins pass it
 #   to libmunge, so clients and daemons talk to our munged, never the default /run/munge/munge.socket.2.
-# - munged runs as root when given --force (it only warns); key, log, pid and seed files all live in DIR/munge.
+# - munged needs --force here: DIR/munge is 0700 (only root's clients use this cluster) and munged otherwise refuses
+#   a socket folder that not everyone can enter. Key, socket, log, pid and seed files all live in DIR/munge.
 # - proctrack/linuxproc + task/none + jobacct_gather/none need no cgroup.conf and no cgroup file system.
 # - AccountingStorageType=accounting_storage/none: sacct then fails with "Slurm accounting storage is disabled",
 #   and `scontrol show job` keeps finished jobs for MinJobAge seconds (300 here).
@@ -26,6 +28,7 @@ if [ -z "$cmd" ] || [ -z "$DIR" ]; then
   echo "usage: $0 start|stop DIR" >&2
   exit 2
 fi
+if [ "$cmd" = stop ] && [ ! -d "$DIR" ]; then echo "stopped (no cluster in $DIR)"; exit 0; fi
 mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) || { echo "cannot create $DIR" >&2; exit 1; }
 CONF=$DIR/slurm.conf
 SOCKET=$DIR/munge/munge.socket
@@ -113,6 +116,10 @@ node_state() { timeout 10 sinfo -h -o %T 2>/dev/null | head -1 | tr -d '*~#'; }
 
 start() {
   PATH=$PATH:/usr/sbin:/sbin
+  if [ "$(id -u)" != 0 ]; then
+    echo "slurm test cluster unavailable: it needs root (slurmd starts jobs as their owner)" >&2
+    exit 3
+  fi
   ensure_packages
   if alive "$(pidof_file "$DIR/run/slurmctld.pid")" && alive "$(pidof_file "$DIR/run/slurmd.pid")" \
     && alive "$(pidof_file "$DIR/munge/munged.pid")"; then

@@ -32,6 +32,7 @@ describe(`workspace trust on (code-server ${CS_VERSION})`, function () {
     const toast = page.locator('.notification-toast').filter({ hasText: 'disabled in Restricted Mode' }).first();
     await toast.waitFor({ timeout: 30_000 });
     assert.match((await toast.innerText()).replace(/\s+/g, ' '), /jobs run commands from this workspace's files/);
+    await page.waitForTimeout(800); // the toast slides in
     await page.screenshot({ path: path.join(OUTPUT, 'jobs-trust-refused.png') });
 
     await runCommand(page, 'Rollout Lens: Evaluate Checkpoint…');

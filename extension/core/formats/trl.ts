@@ -75,7 +75,73 @@ export const trlWandbTableReader: FormatReader = {
 };
 
 export async function openTrlParquet(files: string[], opts: ReadOptions & { target?: string } = {}): Promise<TrlLog> {
-  return openTabular('trl-parquet', files, opts, openParquetTable);
+  const log = await openTabular('trl-parquet', files, opts, openParquetTable);
+  const dir = opts.target;
+  let isDir = false;
+  try {
+    isDir = !!dir && fs.statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  return isDir ? withFolderRefresh(log, dir!, files, opts) : log;
+}
+
+/** `completions_NNNNN.parquet` files of a folder, in step order (dot files, e.g. a writer's temp file, are not). */
+export function listParquetSteps(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => !n.startsWith('.') && PARQUET_NAME.test(n))
+    .sort((a, b) => stepFromFileName(a) - stepFromFileName(b) || a.localeCompare(b))
+    .map((n) => path.join(dir, n));
+}
+
+function fileStamp(files: readonly string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of files) {
+    try {
+      const st = fs.statSync(f);
+      m.set(f, `${st.size}:${st.mtimeMs}`);
+    } catch {
+      m.set(f, 'missing');
+    }
+  }
+  return m;
+}
+
+/**
+ * A running TRL job adds one Parquet file per logging step: refresh() re-lists the folder and, when files
+ * were added (or changed), reads the folder again and takes the new index in place (the log object stays the
+ * same). Files only added after the known ones, with the grouping unchanged: `added` records, the old record
+ * numbers still valid; anything else: `reset`.
+ */
+function withFolderRefresh(log: TrlLog, dir: string, files: string[], opts: ReadOptions & { target?: string }): TrlLog {
+  let known = fileStamp(files);
+  const target = log as TrlLog & { refresh?: () => Promise<{ added: number; reset?: boolean }> };
+  target.refresh = async () => {
+    const now = listParquetSteps(dir);
+    const stamps = fileStamp(now);
+    const same = now.length === known.size && now.every((f) => known.get(f) === stamps.get(f));
+    if (same) return { added: 0 };
+    const oldFiles = [...known.keys()];
+    const appendOnly = oldFiles.every((f, i) => now[i] === f && known.get(f) === stamps.get(f));
+    const before = { records: log.recordCount, groupSize: log.grouping.groupSize, groups: log.groups.length };
+    const fresh = await openTabular('trl-parquet', now, { ...opts, onPartial: undefined, onProgress: undefined }, openParquetTable);
+    const closeOld = log.close;
+    const { refresh: _ignored, ...rest } = fresh as TrlLog & { refresh?: unknown };
+    void _ignored;
+    Object.assign(log, rest);
+    closeOld.call(log);
+    known = stamps;
+    const grew = log.recordCount >= before.records && log.groups.length >= before.groups;
+    const reset = !appendOnly || !grew || log.grouping.groupSize !== before.groupSize;
+    return reset ? { added: Math.max(0, log.recordCount - before.records), reset: true } : { added: log.recordCount - before.records };
+  };
+  return log;
 }
 
 export async function openTrlWandbTables(files: string[], opts: ReadOptions & { target?: string } = {}): Promise<TrlLog> {

@@ -256,7 +256,8 @@ export function parseSacct(text: string): SlurmJobInfo[] {
     const { exitCode, signal } = parseExitCode(exit);
     const info: SlurmJobInfo = {
       ...emptyInfo(jobId),
-      name: name ?? '',
+      // A step's "name" is `batch`, `extern` or the program: not the job's name.
+      name: step === null ? (name ?? '') : '',
       state: state.trim(),
       jobState: slurmState(state),
       reason: reasonOf(reason),
@@ -275,9 +276,9 @@ export function parseSacct(text: string): SlurmJobInfo[] {
       jobs.set(jobId, prev && !fromJobLine.has(jobId) ? fillFrom(info, prev) : info);
       fromJobLine.add(jobId);
     } else if (!prev) {
-      jobs.set(jobId, { ...info, name: '' });
+      jobs.set(jobId, info);
     } else if (!fromJobLine.has(jobId) && step === 'batch') {
-      jobs.set(jobId, fillFrom({ ...info, name: prev.name }, prev));
+      jobs.set(jobId, fillFrom(info, prev));
     } else {
       jobs.set(jobId, fillFrom(prev, info));
     }
@@ -514,7 +515,9 @@ export function batchScript(job: ResolvedJob, opts: { logFile: string; jobName: 
     lines.push(`export ${name}=${shq(value)}`);
   }
   for (const s of job.slurm?.setup ?? []) lines.push(s);
-  lines.push([job.command, ...job.args].map(shq).join(' '));
+  // A command word with `=` would be taken as a variable assignment: always quote it.
+  const cmd = job.command.includes('=') ? `'${job.command.replace(/'/g, `'\\''`)}'` : shq(job.command);
+  lines.push([cmd, ...job.args.map(shq)].join(' '));
   return lines.join('\n') + '\n';
 }
 

@@ -117,7 +117,7 @@ describe('Jobs', function () {
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     const id = (await launched)!;
     assert.ok(id, 'an eval job id');
-    const live = jobs.manager.get(id)!;
+    const live = await until(() => jobs.manager.get(id), 20_000, 'the eval job to start');
     assert.strictEqual(live.rec.kind, 'eval');
     assert.strictEqual(live.rec.checkpoint, ckpt.ckpt.dir);
     await until(() => live.rec.state === 'completed', 60_000, `the eval to complete (state ${live.rec.state})`);
