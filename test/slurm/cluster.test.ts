@@ -73,6 +73,12 @@ describe('Slurm backend on a real single-node cluster', function () {
     started = false;
   }
   const onExit = (): void => stopCluster();
+  // Interrupted (Ctrl-C, a CI timeout): stop the cluster before going.
+  const onSignal = (sig: NodeJS.Signals): void => {
+    stopCluster();
+    if (base) fs.rmSync(base, { recursive: true, force: true });
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  };
 
   before(function () {
     this.timeout(420000); // a first run may install slurm-wlm and munge from Debian packages
@@ -84,6 +90,8 @@ describe('Slurm backend on a real single-node cluster', function () {
     const t0 = Date.now();
     started = true; // from here on, stop (even a half-started cluster)
     process.once('exit', onExit);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
     const r = spawnSync('bash', [CLUSTER_SCRIPT, 'start', clusterDir], { encoding: 'utf8', timeout: 400000 });
     if (r.status === 3) {
       stopCluster();
@@ -112,6 +120,8 @@ describe('Slurm backend on a real single-node cluster', function () {
     const t0 = Date.now();
     stopCluster();
     process.removeListener('exit', onExit);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     if (clusterDir) console.log(`    cluster stopped in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const left = clusterDir ? clusterProcesses(clusterDir) : [];
     if (base) fs.rmSync(base, { recursive: true, force: true });
@@ -178,15 +188,15 @@ describe('Slurm backend on a real single-node cluster', function () {
 
   it('runs a job to completion: queued/running → completed, exit 0, the log holds its output', async () => {
     const t0 = Date.now();
-    // A name with spaces and quotes, a log path with a space and a % (sbatch filename patterns are escaped).
-    const job = trainJob('grpo "demo" run', { steps: 3, pause: 1500 });
+    // A name with spaces, quotes, # and a backslash, a log path with a space and a % (sbatch filename patterns are escaped).
+    const job = trainJob('grpo "demo" #1 \\ run', { steps: 3, pause: 1500 });
     const { id, logFile, scriptFile } = await submit(job, '100% done.log');
     assert.match(id, /^\d+$/);
     assert.equal(fs.statSync(scriptFile).mode & 0o777, 0o600);
     const running = await follow(id, (p) => p.state === 'running');
     assert.ok(running.seen.every((s) => s === 'starting' || s === 'queued' || s === 'running'), running.seen.join(' → '));
     const shown = await backend.show(id);
-    assert.equal(shown?.name, 'grpo "demo" run');
+    assert.equal(shown?.name, 'grpo "demo" #1 \\ run');
     const done = await follow(id, (p) => FINAL_STATES.has(p.state), 'running');
     assert.equal(done.state, 'completed', done.last.reason);
     assert.equal(done.last.exitCode, 0);

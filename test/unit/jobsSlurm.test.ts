@@ -461,6 +461,12 @@ describe('jobs/slurm: batchScript', () => {
       const failing = path.join(dir, 'fail.sbatch');
       fs.writeFileSync(failing, batchScript(job({ command: 'bash', args: ['-c', 'exit 3'], cwd: dir }), { logFile: 'x', jobName: 'f' }));
       assert.equal(spawnSync('bash', [failing]).status, 3);
+      // A command word with `=` is run, not taken as a variable assignment.
+      const assign = path.join(dir, 'assign.sbatch');
+      fs.writeFileSync(assign, batchScript(job({ command: 'FOO=bar', args: [], cwd: dir }), { logFile: 'x', jobName: 'f' }));
+      const ra = spawnSync('bash', [assign], { encoding: 'utf8' });
+      assert.equal(ra.status, 127);
+      assert.match(ra.stderr, /FOO=bar: command not found/);
       // A missing folder stops the script before the command.
       const missing = path.join(dir, 'nf.sbatch');
       fs.writeFileSync(missing, batchScript(job({ command: 'touch', args: [marker], cwd: path.join(dir, 'nope') }), { logFile: 'x', jobName: 'f' }));

@@ -96,7 +96,7 @@ export function writePrivateFile(file: string, text: string): void {
   }
 }
 
-function firstLine(text: string): string {
+function lastLines(text: string): string {
   return text.trim().split(/\r?\n/).filter(Boolean).slice(-3).join(' / ') || '(no output)';
 }
 
@@ -151,11 +151,11 @@ export class SlurmBackend {
     if (!this.noMe) {
       const r = await this.run('squeue', ['--me', ...fmt]);
       if (r.code === 0) return parseSqueue(r.stdout);
-      if (!/unrecognized option|invalid option|unknown option/i.test(r.stderr)) throw new Error(`squeue failed: ${firstLine(r.stderr)}`);
+      if (!/unrecognized option|invalid option|unknown option/i.test(r.stderr)) throw new Error(`squeue failed: ${lastLines(r.stderr)}`);
       this.noMe = true;
     }
     const r = await this.run('squeue', ['-u', os.userInfo().username, ...fmt]);
-    if (r.code !== 0) throw new Error(`squeue failed: ${firstLine(r.stderr)}`);
+    if (r.code !== 0) throw new Error(`squeue failed: ${lastLines(r.stderr)}`);
     return parseSqueue(r.stdout);
   }
 
@@ -164,7 +164,7 @@ export class SlurmBackend {
     const r = await this.run('scontrol', ['show', 'job', '-o', id]);
     if (r.code !== 0 || isInvalidJobId(r.stderr)) {
       if (isInvalidJobId(r.stderr) || isInvalidJobId(r.stdout)) return null;
-      throw new Error(`scontrol show job failed: ${firstLine(r.stderr)}`);
+      throw new Error(`scontrol show job failed: ${lastLines(r.stderr)}`);
     }
     const all = parseScontrolShowJobs(r.stdout);
     return all.find((j) => j.id === id) ?? all[0] ?? null;
@@ -205,7 +205,7 @@ export class SlurmBackend {
       const listed = parseSqueue(sq.stdout).find((j) => j.id === id);
       if (listed) return { source: 'squeue', info: listed };
     } else if (!isInvalidJobId(sq.stderr)) {
-      return { error: `cannot reach Slurm: ${firstLine(sq.stderr)}` };
+      return { error: `cannot reach Slurm: ${lastLines(sq.stderr)}` };
     }
     const sa = await this.run('sacct', ['--parsable2', '--noheader', `--format=${SACCT_FORMAT}`, '-j', id]);
     let fromSacct: SlurmJobInfo | null = null;
@@ -222,7 +222,7 @@ export class SlurmBackend {
       const info = all.find((j) => j.id === id) ?? all[0] ?? null;
       if (info) return { source: 'scontrol', info };
     } else if (!isInvalidJobId(sc.stderr)) {
-      return { error: `cannot reach Slurm: ${firstLine(sc.stderr)}` };
+      return { error: `cannot reach Slurm: ${lastLines(sc.stderr)}` };
     }
     if (fromSacct) return { source: 'sacct', info: fromSacct };
     return { source: 'none', info: null };
@@ -231,7 +231,7 @@ export class SlurmBackend {
   /** Cancels a job (`scancel ID`); throws with scancel's message when it refuses. */
   async cancel(id: string): Promise<void> {
     const r = await this.run('scancel', [id]);
-    if (r.code !== 0) throw new Error(`scancel failed: ${firstLine(r.stderr)}`);
+    if (r.code !== 0) throw new Error(`scancel failed: ${lastLines(r.stderr)}`);
   }
 }
 

@@ -106,10 +106,11 @@ export class JobManager implements vscode.Disposable {
       const logDir = job.outputDir ?? job.cwd;
       fs.mkdirSync(logDir, { recursive: true });
       const jobName = (job.slurm?.jobName ?? job.name).replace(/[^\w.+-]+/g, '_').slice(0, 60) || 'rollout-lens';
-      const pattern = path.join(logDir, `slurm-${jobName}-%j.out`);
-      const slurmId = await this.slurm.submit(job, { scriptFile: path.join(dir, 'job.sbatch'), logFile: pattern, jobName });
+      // our own unique name (no %j pattern: the batch script escapes %, and scontrol misreports escaped names)
+      const logFile = path.join(logDir, `slurm-${jobName}-${id}.out`);
+      const slurmId = await this.slurm.submit(job, { scriptFile: path.join(dir, 'job.sbatch'), logFile, jobName });
       rec.slurmJobId = slurmId;
-      rec.logFile = pattern.replace('%j', slurmId.split('_')[0]!);
+      rec.logFile = logFile;
       rec.state = 'queued';
     } else {
       const started = await startLocal(job, { wrapperPath: this.wrapperPath, dir, baseEnv: process.env });
@@ -210,7 +211,7 @@ export class JobManager implements vscode.Disposable {
           try {
             const r = await this.slurm.poll(rec.slurmJobId, rec.state);
             next = { state: r.state, exitCode: r.info?.exitCode ?? null, reason: r.info ? describeReason(r.info) : r.reason };
-            if (r.info?.stdout && r.info.stdout !== rec.logFile && !r.info.stdout.includes('%')) {
+            if (rec.attached && r.info?.stdout && r.info.stdout !== rec.logFile && !r.info.stdout.includes('%')) {
               this.unfollow(rec.id);
               rec.logFile = r.info.stdout;
               this.follow(live, false);
