@@ -28,13 +28,28 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
   let wb: DemoWorkbench;
   const resultFile = path.join(os.tmpdir(), `rl-ext-result-${process.pid}.json`);
 
+  // a throwaway single-node Slurm cluster for the extension host's Slurm tests (skipped there when it cannot start)
+  const slurmDir = path.join(os.tmpdir(), `rl-e2e-slurm-${process.pid}`);
+  let slurmConf: string | undefined;
+
   before(async () => {
-    wb = await startDemoWorkbench({ prefix: 'rl-ws-', env: { ROLLOUT_LENS_TEST_RESULT: resultFile }, prepare: writeBrokenLog });
+    const cluster = spawnSync('bash', [path.join(REPO, 'scripts', 'slurm-cluster.sh'), 'start', slurmDir], { encoding: 'utf8', timeout: 400_000 });
+    if (cluster.status === 0) slurmConf = path.join(slurmDir, 'slurm.conf');
+    else console.log(`    (no Slurm cluster for the extension-host tests: ${(cluster.stdout + cluster.stderr).trim().split('\n').pop()})`);
+    wb = await startDemoWorkbench({
+      prefix: 'rl-ws-',
+      env: { ROLLOUT_LENS_TEST_RESULT: resultFile, ...(slurmConf ? { SLURM_CONF: slurmConf } : {}) },
+      prepare: writeBrokenLog,
+    });
   });
 
   after(async () => {
     await wb?.close();
     fs.rmSync(resultFile, { force: true });
+    if (fs.existsSync(slurmDir)) {
+      spawnSync('bash', [path.join(REPO, 'scripts', 'slurm-cluster.sh'), 'stop', slurmDir], { encoding: 'utf8', timeout: 120_000 });
+      fs.rmSync(slurmDir, { recursive: true, force: true });
+    }
   });
 
   async function newPage(): Promise<Page> {

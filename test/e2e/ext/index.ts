@@ -6,11 +6,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import Mocha from 'mocha';
 
-interface Result { tier: string; passed: number; failed: number; failures: string[]; done: boolean }
+interface Result { tier: string; passed: number; failed: number; skipped: number; failures: string[]; skips: string[]; done: boolean }
 
 export function run(): Promise<void> {
   const out = process.env.ROLLOUT_LENS_TEST_RESULT;
-  const result: Result = { tier: 'e2e-extension-host', passed: 0, failed: 0, failures: [], done: false };
+  const result: Result = { tier: 'e2e-extension-host', passed: 0, failed: 0, skipped: 0, failures: [], skips: [], done: false };
   const write = () => { if (out) fs.writeFileSync(out, JSON.stringify(result, null, 2)); };
   write();
   const mocha = new Mocha({ ui: 'bdd', timeout: 60_000, color: false, reporter: 'spec' });
@@ -23,6 +23,8 @@ export function run(): Promise<void> {
       else resolve();
     });
     runner.on('pass', () => { result.passed++; write(); });
+    // skipped (this.skip()) is counted apart, never as passed
+    runner.on('pending', (t) => { result.skipped++; result.skips.push(t.fullTitle()); write(); });
     runner.on('fail', (t, err: Error) => { result.failed++; result.failures.push(`${t.fullTitle()}: ${err.message}`); write(); });
   });
 }

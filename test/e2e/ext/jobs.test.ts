@@ -146,4 +146,67 @@ describe('Jobs', function () {
     assert.match(jobs.lastNotice!.text, /Error|Traceback/);
     fs.rmSync(path.join(ws(), 'runs', 'fake-fail'), { recursive: true, force: true });
   });
+  it('never shows a secret-looking env value: the echo, the output and the stored record say ***', async () => {
+    const { jobs } = await api();
+    const { JobTerminal } = await import('../../../extension/features/jobs/tasks');
+    const secret = 'hf_' + 'Q7x9Lm2Pz4Rt8Vw1Ys6Bn3Kd5Hf0Jg2Ac';
+    const def = {
+      type: 'rollout-lens' as const, kind: 'train', command: 'node',
+      args: ['-e', "console.log('token is ' + process.env.HF_TOKEN)", '--hub_token', '${env:RL_TEST_SECRET}'],
+      env: { HF_TOKEN: secret, WANDB_MODE: 'offline' },
+    };
+    process.env.RL_TEST_SECRET = secret;
+    const term = new JobTerminal(jobs.manager, def, vscode.workspace.workspaceFolders![0], 'secret echo');
+    let out = '';
+    term.onDidWrite((t) => (out += t));
+    const closed = new Promise<number | void>((r) => term.onDidClose(r));
+    term.open();
+    assert.strictEqual(await closed, 0, out);
+    delete process.env.RL_TEST_SECRET;
+    assert.match(out, /token is \*\*\*/);
+    assert.ok(!out.includes(secret), `the secret shows in the terminal:\n${out}`);
+    const rec = jobs.manager.all().find((j) => j.rec.name === 'secret echo')!.rec;
+    assert.strictEqual(rec.job.env.HF_TOKEN, '***');
+    assert.strictEqual(rec.job.env.WANDB_MODE, 'offline');
+    assert.ok(!JSON.stringify(rec).includes(secret), 'the stored record holds no secret');
+  });
+
+  it('Slurm: a backend "slurm" profile goes through sbatch, queued/running → completed; an outside job is attached and cancelled', async function () {
+    const conf = process.env.SLURM_CONF;
+    if (!conf) {
+      console.log('      (skipped: no test Slurm cluster, see scripts/slurm-cluster.sh)');
+      this.skip();
+    }
+    const { jobs } = await api();
+    const out = path.join(ws(), 'runs', 'fake-slurm');
+    const trainer = path.join(ws(), 'tools', 'fake-trainer.js');
+    const live = await jobs.manager.start({
+      kind: 'train', backend: 'slurm', name: 'slurm fake run', command: process.execPath,
+      args: [trainer, '--output_dir', out, '--steps', '3', '--step_seconds', '0.5', '--save_steps', '3'],
+      cwd: ws(), env: { ELECTRON_RUN_AS_NODE: '1' }, outputDir: out, slurm: { time: '00:05:00', jobName: 'rl-e2e' },
+    });
+    assert.match(live.rec.slurmJobId ?? '', /^\d+$/);
+    assert.strictEqual(live.rec.state, 'queued');
+    await until(() => live.rec.state === 'completed' || live.rec.state === 'failed', 90_000, `the Slurm job to end (state ${live.rec.state}, ${live.rec.reason})`);
+    assert.strictEqual(live.rec.state, 'completed', `${live.rec.reason}: ${fs.readFileSync(live.rec.logFile, 'utf8').slice(-500)}`);
+    assert.strictEqual(live.rec.exitCode, 0);
+    assert.match(fs.readFileSync(live.rec.logFile, 'utf8'), /Training completed/);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoint-3', 'trainer_state.json')));
+
+    // a job submitted outside the editor: Attach finds it in squeue --me, follows it, Stop cancels it
+    const script = path.join(out, 'outside.sbatch');
+    fs.writeFileSync(script, `#!/bin/bash\n#SBATCH --job-name=outside-run\n#SBATCH --output=${out}/outside-%j.out\n${process.execPath} ${trainer} --output_dir ${out}/outside --steps 200 --step_seconds 0.5\n`);
+    const sub = spawnSync('sbatch', ['--parsable', script], { encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+    assert.strictEqual(sub.status, 0, sub.stderr);
+    const outsideId = sub.stdout.trim().split(';')[0]!;
+    const listed = await until(async () => (await jobs.manager.slurm.listMine()).find((j) => j.id === outsideId && j.jobState === 'running'), 60_000, 'the outside job running in squeue --me');
+    const info = (await jobs.manager.slurm.show(outsideId)) ?? listed;
+    const attached = jobs.manager.attachSlurm(info, (await jobs.manager.slurm.batchScriptOf(outsideId)) ?? undefined);
+    assert.strictEqual(attached.rec.attached, true);
+    assert.strictEqual(attached.rec.job.outputDir, path.join(out, 'outside'));
+    await until(() => attached.progress && (attached.progress.step ?? 0) >= 1, 60_000, 'progress of the attached job');
+    await jobs.manager.stop(attached.rec.id);
+    await until(() => attached.rec.state === 'cancelled', 30_000, `the attached job cancelled (state ${attached.rec.state})`);
+    fs.rmSync(out, { recursive: true, force: true });
+  });
 });
