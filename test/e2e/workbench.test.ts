@@ -390,9 +390,12 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await page.screenshot({ path: path.join(OUTPUT, 'jobs-2-rollouts-arriving.png') });
 
     // a window reload: the job keeps running and is found again
+    const reloaded = page.waitForEvent('load', { timeout: 90_000 });
     await runCommand(page, 'Developer: Reload Window');
+    await reloaded;
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
     await page.locator('.statusbar-item', { hasText: 'Fake GRPO training' }).first().waitFor({ timeout: 90_000 });
+    await page.waitForTimeout(1000);
     await page.screenshot({ path: path.join(OUTPUT, 'jobs-3-after-reload.png') });
     const running = spawnSync('pgrep', ['-f', outDir], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
     assert.ok(running.length >= 3, `the trainer and its workers still run after the reload: ${running.join(' ')}`);

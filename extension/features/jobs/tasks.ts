@@ -176,8 +176,9 @@ export class JobTerminal implements vscode.Pseudoterminal {
     this.tail?.stop();
     const took = r.endedAt ? ` after ${duration(r.endedAt - r.startedAt)}` : '';
     const code = r.exitCode ?? null;
+    const reason = r.reason && !/^exit code/.test(r.reason) ? ` (${r.reason})` : '';
     if (r.state === 'completed') this.line(`\n${GREEN}Rollout Lens: job completed${took}${code !== null ? ` (exit code ${code})` : ''}.${RESET}`);
-    else this.line(`\n${r.state === 'cancelled' ? YELLOW : RED}Rollout Lens: job ${r.state}${took}${code !== null ? `, exit code ${code}` : ''}${r.reason ? ` (${r.reason})` : ''}.${RESET}`);
+    else this.line(`\n${r.state === 'cancelled' ? YELLOW : RED}Rollout Lens: job ${r.state}${took}${code !== null ? `, exit code ${code}` : ''}${reason}.${RESET}`);
     this.finish(r.state === 'completed' ? 0 : code && code > 0 ? code : 1);
   }
 

@@ -152,7 +152,7 @@ describe('Jobs', function () {
     const secret = 'hf_' + 'Q7x9Lm2Pz4Rt8Vw1Ys6Bn3Kd5Hf0Jg2Ac';
     const def = {
       type: 'rollout-lens' as const, kind: 'train', command: 'node',
-      args: ['-e', "console.log('token is ' + process.env.HF_TOKEN)", '--hub_token', '${env:RL_TEST_SECRET}'],
+      args: ['-e', "console.log('token is ' + process.env.HF_TOKEN)", '--', '--hub_token', '${env:RL_TEST_SECRET}'],
       env: { HF_TOKEN: secret, WANDB_MODE: 'offline' },
     };
     process.env.RL_TEST_SECRET = secret;
@@ -208,5 +208,27 @@ describe('Jobs', function () {
     await jobs.manager.stop(attached.rec.id);
     await until(() => attached.rec.state === 'cancelled', 30_000, `the attached job cancelled (state ${attached.rec.state})`);
     fs.rmSync(out, { recursive: true, force: true });
+  });
+  it('New Job Profile… appends a template to tasks.json, keeping its comments, and the profile is a task at once', async () => {
+    await api();
+    const file = path.join(ws(), '.vscode', 'tasks.json');
+    const before = fs.readFileSync(file, 'utf8');
+    try {
+      const done = vscode.commands.executeCommand('rolloutLens.newJobProfile');
+      await new Promise((r) => setTimeout(r, 1500));
+      await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      await done;
+      const after = fs.readFileSync(file, 'utf8');
+      assert.ok(after.startsWith(before.split('\n')[0]!), 'the leading comment is kept');
+      assert.match(after, /"log_completions"|--log_completions/);
+      const tasks = await until(async () => {
+        const t = await vscode.tasks.fetchTasks({ type: 'rollout-lens' });
+        return t.length >= 3 && t;
+      }, 20_000, 'the new profile among the tasks');
+      assert.ok(tasks.some((t) => /TRL/.test(t.name)), tasks.map((t) => t.name).join(', '));
+    } finally {
+      fs.writeFileSync(file, before);
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
   });
 });
