@@ -174,6 +174,18 @@ export async function runCommand(page: Page, title: string, attempts = 40): Prom
   throw new Error(`command "${title}" never appeared in the command palette`);
 }
 
+/** Right-click `row` and choose the context-menu item containing `label` (clicked again if the menu was still settling). */
+export async function contextMenu(page: Page, row: ReturnType<Page['locator']>, label: string): Promise<void> {
+  await row.click({ button: 'right' });
+  const item = page.locator('.context-view .action-menu-item', { hasText: label }).first();
+  await item.waitFor({ timeout: 15_000 });
+  await item.hover();
+  await page.waitForTimeout(150);
+  await item.click();
+  const closed = await item.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);
+  if (!closed) await item.click();
+}
+
 /** The extension's HTML inside a webview: outer iframe.webview → inner iframe#active-frame. */
 export function webviewFrame(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');

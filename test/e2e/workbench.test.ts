@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { CS_VERSION, OUTPUT, REPO, openWorkbench, openLogFromPalette, runCommand, startDemoWorkbench, webviewFrame, type DemoWorkbench } from './harness';
+import { CS_VERSION, OUTPUT, REPO, contextMenu, openWorkbench, openLogFromPalette, runCommand, startDemoWorkbench, webviewFrame, type DemoWorkbench } from './harness';
 import { openRolloutLensJsonl } from '../../extension/core/formats/rolloutLensJsonl';
 
 /** A copy of the first group of the demo log with bad input mixed in (lines 3, 5 and 6). */
@@ -274,15 +274,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     // select both checkpoints and choose "Compare Checkpoints…" from the context menu
     await c100.click();
     await c200.click({ modifiers: ['Control'] });
-    await c200.click({ button: 'right' });
-    const menuItem = page.locator('.context-view .action-menu-item', { hasText: 'Compare Checkpoints' }).first();
-    await menuItem.waitFor({ timeout: 15_000 });
-    await menuItem.hover();
-    await page.waitForTimeout(150);
-    await menuItem.click();
-    // a click that lands while the menu is still settling is lost: click again if the menu is still open after a while
-    const closed = await menuItem.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false);
-    if (!closed) await menuItem.click();
+    await contextMenu(page, c200, 'Compare Checkpoints');
     const wv = webviewFrame(page);
     try {
       await wv.locator('.cmp-table .cmp-row').first().waitFor({ timeout: 90_000 });
@@ -413,12 +405,7 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     await runCommand(page, 'Rollout Lens: Refresh Runs');
     const ckpt = page.locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: /^checkpoint-2$/ }) }).first();
     await ckpt.waitFor({ timeout: 60_000 });
-    await ckpt.click({ button: 'right' });
-    const menuItem = page.locator('.context-view .action-menu-item', { hasText: 'Evaluate Checkpoint' }).first();
-    await menuItem.waitFor({ timeout: 15_000 });
-    await menuItem.hover();
-    await page.waitForTimeout(150);
-    await menuItem.click();
+    await contextMenu(page, ckpt, 'Evaluate Checkpoint');
     const ds = page.locator('.quick-input-list .monaco-list-row', { hasText: 'shapes-mc' }).first();
     await ds.waitFor({ timeout: 30_000 });
     await ds.click();

@@ -245,15 +245,7 @@ class Inspector {
     for (const v of init.steps) if (v > newest) newest = v;
     if (!Number.isFinite(newest)) return void this.goGroup(init.groups - 1, 'first');
     if (this.group && this.group.step === newest) return void this.goGroup(this.groupIndex, this.completion);
-    const seq = ++this.loadSeq;
-    try {
-      const g = await this.client.request('getStepByValue', { step: newest });
-      if (seq !== this.loadSeq) return;
-      this.cache.set(g.groupIndex, Promise.resolve(g));
-      await this.goGroup(g.groupIndex, 'first');
-    } catch (e) {
-      this.showError(`Could not load step ${newest}: ${e instanceof Error ? e.message : String(e)}`);
-    }
+    await this.goStepValue(newest, false);
   }
 
   private setFollow(on: boolean): void {
@@ -378,14 +370,14 @@ class Inspector {
     }
   }
 
-  /** From the overview: the first group of a step, shown in the Inspect view. */
-  private async goStepValue(step: number): Promise<void> {
+  /** The first group of a step: from the overview (`show`: switch to the Inspect view), or following the newest step. */
+  private async goStepValue(step: number, show = true): Promise<void> {
     const seq = ++this.loadSeq;
     try {
       const g = await this.client.request('getStepByValue', { step });
       if (seq !== this.loadSeq) return;
       this.cache.set(g.groupIndex, Promise.resolve(g));
-      await this.goGroup(g.groupIndex, 'first', true);
+      await this.goGroup(g.groupIndex, 'first', show);
     } catch (e) {
       this.showError(`Could not load step ${step}: ${e instanceof Error ? e.message : String(e)}`);
     }

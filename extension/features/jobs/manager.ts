@@ -11,7 +11,7 @@ import { FINAL_STATES, type JobProgress, type JobRecord, type JobState, type Res
 import { localState, startLocal, stopLocal } from '../../core/jobs/local';
 import { LogTail } from '../../core/jobs/tail';
 import { ProgressParser } from '../../core/jobs/progress';
-import { redactEnv } from '../../core/jobs/quote';
+import { redactArgs, redactEnv, redactText } from '../../core/jobs/quote';
 import { SlurmBackend } from '../../core/jobs/slurmBackend';
 import { describeReason, guessOutputDir, type SlurmJobInfo } from '../../core/jobs/slurm';
 import { runGlobs } from '../config';
@@ -96,7 +96,8 @@ export class JobManager implements vscode.Disposable {
     const dir = path.join(this.storageDir, id);
     const rec: JobRecord = {
       id, name: job.name, kind: job.kind, backend: job.backend,
-      job: { ...job, env: redactEnv(job.env) },
+      // what is stored in workspace storage: no secret-looking env value or argument
+      job: { ...job, env: redactEnv(job.env), args: redactArgs(job.args).map((a) => redactText(a, job.env)) },
       state: 'starting', startedAt: Date.now(), logFile: path.join(dir, 'output.log'),
       ...(meta.checkpoint ? { checkpoint: meta.checkpoint } : {}),
       ...(meta.dataset ? { dataset: meta.dataset } : {}),

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import * as path from 'path';
 import { FINAL_STATES, type JobVariables, type ResolvedJob } from '../../core/jobs/types';
 import { resolveProfile, validateProfile } from '../../core/jobs/profile';
-import { commandLine, redactText } from '../../core/jobs/quote';
+import { commandLine, redactArgs, redactText } from '../../core/jobs/quote';
 import { LogTail } from '../../core/jobs/tail';
 import type { JobManager, LiveJob } from './manager';
 
@@ -138,7 +138,7 @@ export class JobTerminal implements vscode.Pseudoterminal {
       if (!vscode.workspace.isTrusted) throw new Error(TRUST_MESSAGE.replace(/^Rollout Lens: /, ''));
       const job = resolveDefinition(this.def, this.folder, this.def.profileLabel ?? this.name);
       this.secrets = job.env;
-      const shown = redactText(commandLine(job.command, job.args, 'posix'), job.env);
+      const shown = redactText(commandLine(job.command, redactArgs(job.args), 'posix'), job.env);
       this.line(`${DIM}Rollout Lens: ${job.kind} job "${job.name}" ${job.backend === 'slurm' ? 'submitted to Slurm' : 'started'} in ${job.cwd}${RESET}`);
       this.line(`${DIM}$ ${shown}${RESET}`);
       const live = await this.manager.start(job, {
