@@ -919,6 +919,19 @@ then \`<answer>3</answer>\`). Every completion gets a verdict from the built-in 
   **Import verdict file…** shows its agreement with the rules and the model (Cohen's κ, confusion table).
 
     rollout-lens judge runs/${RUN_NAME}/rollouts --model models/tiny-nli --verdicts runs/${RUN_NAME}/judge/llm-judge.verdicts.jsonl
+
+## Jobs
+
+\`.vscode/tasks.json\` holds two Rollout Lens job profiles that run synthetic tools with \`node\` (no GPU, no model):
+
+- **Rollout Lens: Launch Training…** runs "Fake GRPO training (demo)" (\`tools/fake-trainer.js\`): a TRL-style
+  run writing \`runs/fake-grpo/completions/completions_NNNNN.parquet\` every 2 s and a \`checkpoint-N/\` every 2
+  steps, with a tqdm bar. The status bar shows its step and ETA; open \`runs/fake-grpo/completions\` from the
+  Runs view and press **Follow newest** (\`f\`) to watch the steps arrive. **Rollout Lens: Stop Job** stops it
+  and its two worker processes.
+- Right-click a \`checkpoint-N\` of \`fake-grpo\` → **Evaluate Checkpoint…** runs "Fake eval (demo)"
+  (\`tools/fake-eval.js\`), which writes \`checkpoint-N/eval/<dataset>.eval.jsonl\`; the checkpoint then shows its
+  accuracy, and two evaluated checkpoints can be compared.
 `;
 }
 
