@@ -38,8 +38,10 @@ describe('Jobs', function () {
   const ws = () => vscode.workspace.workspaceFolders![0]!.uri.fsPath;
   const outDir = () => path.join(ws(), 'runs', 'fake-grpo');
 
-  after(() => {
-    // the workbench UI test launches the same profile on a clean folder
+  after(async () => {
+    // nothing of ours keeps running into the workbench UI test, which launches the same profile on a clean folder
+    const { jobs } = await api();
+    for (const j of jobs.manager.active()) await jobs.manager.stop(j.rec.id).catch(() => undefined);
     fs.rmSync(outDir(), { recursive: true, force: true });
   });
 
@@ -63,7 +65,8 @@ describe('Jobs', function () {
     const live = await until(() => jobs.manager.get(id), 20_000, 'the job to start');
     assert.strictEqual(live.rec.backend, 'local');
     pgid = live.rec.pgid!;
-    assert.ok(pgid > 1 && groupMembers(pgid).length >= 3, `the trainer and its two workers run in group ${pgid}`);
+    assert.ok(pgid > 1, 'the job leads a process group of its own');
+    await until(() => groupMembers(pgid).length >= 3, 20_000, `the trainer and its two workers in group ${pgid}`);
     const p = await until(() => live.progress && (live.progress.step ?? 0) >= 2 && live.progress, 60_000, 'progress step ≥ 2 parsed from the output');
     assert.strictEqual(p.total, 30);
 
