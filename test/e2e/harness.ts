@@ -174,6 +174,21 @@ export async function runCommand(page: Page, title: string, attempts = 40): Prom
   throw new Error(`command "${title}" never appeared in the command palette`);
 }
 
+/**
+ * The text of a notification containing `text`: its toast (VS Code 1.100), else its row in the notification
+ * center (later versions may show no toast, only the bell's dot); the center is hidden again afterwards.
+ */
+export async function notification(page: Page, text: string, timeoutMs = 30_000): Promise<string> {
+  const toast = page.locator('.notification-toast').filter({ hasText: text }).first();
+  if (await toast.waitFor({ timeout: Math.min(timeoutMs, 10_000) }).then(() => true, () => false)) return toast.innerText();
+  await runCommand(page, 'Notifications: Show Notifications');
+  const row = page.locator('.notifications-center .monaco-list-row').filter({ hasText: text }).first();
+  await row.waitFor({ timeout: Math.max(5_000, timeoutMs - 10_000) });
+  const shown = await row.innerText();
+  await runCommand(page, 'Notifications: Hide Notifications');
+  return shown;
+}
+
 /** Right-click `row` and choose the context-menu item containing `label` (clicked again if the menu was still settling). */
 export async function contextMenu(page: Page, row: ReturnType<Page['locator']>, label: string): Promise<void> {
   await row.click({ button: 'right' });

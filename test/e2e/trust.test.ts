@@ -6,21 +6,16 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import type { Page } from 'playwright-core';
-import { CS_VERSION, OUTPUT, REPO, openWorkbench, runCommand, startDemoWorkbench, type DemoWorkbench } from './harness';
+import { CS_VERSION, OUTPUT, REPO, notification, openWorkbench, runCommand, startDemoWorkbench, type DemoWorkbench } from './harness';
 
-/** The refusal's text: from its toast, else from the notification center. */
+/** The refusal's text (toast or notification center), with a screenshot when it never shows. */
 async function refusal(page: Page): Promise<string> {
-  const toast = page.locator('.notification-toast').filter({ hasText: 'disabled in Restricted Mode' }).first();
-  if (await toast.waitFor({ timeout: 10_000 }).then(() => true, () => false)) return toast.innerText();
-  await runCommand(page, 'Notifications: Show Notifications');
-  const row = page.locator('.notifications-center .monaco-list-row').filter({ hasText: 'disabled in Restricted Mode' }).first();
   try {
-    await row.waitFor({ timeout: 20_000 });
+    return await notification(page, 'disabled in Restricted Mode', 30_000);
   } catch (e) {
     await page.screenshot({ path: path.join(OUTPUT, 'jobs-trust-failed.png') });
     throw e;
   }
-  return row.innerText();
 }
 
 describe(`workspace trust on (code-server ${CS_VERSION})`, function () {

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { CS_VERSION, OUTPUT, REPO, contextMenu, openWorkbench, openLogFromPalette, runCommand, startDemoWorkbench, webviewFrame, type DemoWorkbench } from './harness';
+import { CS_VERSION, OUTPUT, REPO, contextMenu, notification, openWorkbench, openLogFromPalette, runCommand, startDemoWorkbench, webviewFrame, type DemoWorkbench } from './harness';
 import { openRolloutLensJsonl } from '../../extension/core/formats/rolloutLensJsonl';
 
 /** A copy of the first group of the demo log with bad input mixed in (lines 3, 5 and 6). */
@@ -394,8 +394,8 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
 
     // Stop Job: the status bar item goes, no process of the job is left
     await runCommand(page, 'Rollout Lens: Stop Job');
-    await page.locator('.notification-toast', { hasText: 'was stopped' }).first().waitFor({ timeout: 60_000 });
-    await page.locator('.statusbar-item', { hasText: 'Fake GRPO training' }).first().waitFor({ state: 'hidden', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: 'Fake GRPO training' }).first().waitFor({ state: 'hidden', timeout: 60_000 });
+    assert.match(await notification(page, 'was stopped'), /Fake GRPO training \(demo\)" was stopped/);
     const left = spawnSync('pgrep', ['-f', outDir], { encoding: 'utf8' }).stdout.trim();
     assert.strictEqual(left, '', 'no process of the job is left');
 
@@ -409,7 +409,9 @@ describe(`workbench e2e (code-server ${CS_VERSION})`, function () {
     const ds = page.locator('.quick-input-list .monaco-list-row', { hasText: 'shapes-mc' }).first();
     await ds.waitFor({ timeout: 30_000 });
     await ds.click();
-    await page.locator('.notification-toast', { hasText: 'completed' }).first().waitFor({ timeout: 90_000 });
+    const evalFile = path.join(outDir, 'checkpoint-2', 'eval', 'shapes-mc.eval.jsonl');
+    for (let i = 0; i < 90 && !fs.existsSync(evalFile); i++) await page.waitForTimeout(1000);
+    assert.match(await notification(page, 'completed'), /Fake eval \(demo\) \(checkpoint-2, shapes-mc\)" completed/);
     await page.locator('.monaco-list-row', { hasText: 'shapes-mc.eval.jsonl' }).first().waitFor({ state: 'attached', timeout: 30_000 }).catch(() => undefined);
     await page.screenshot({ path: path.join(OUTPUT, 'jobs-4-eval-done.png') });
     assert.ok(fs.existsSync(path.join(outDir, 'checkpoint-2', 'eval', 'shapes-mc.eval.jsonl')), 'the eval wrote its results next to the checkpoint');
