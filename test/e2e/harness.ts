@@ -185,7 +185,7 @@ export async function notification(page: Page, text: string, timeoutMs = 30_000)
   const row = page.locator('.notifications-center .monaco-list-row').filter({ hasText: text }).first();
   await row.waitFor({ timeout: Math.max(5_000, timeoutMs - 10_000) });
   const shown = await row.innerText();
-  await runCommand(page, 'Notifications: Hide Notifications');
+  await page.keyboard.press('Escape'); // hides the center (its Hide command is not offered in the palette)
   return shown;
 }
 
