@@ -335,6 +335,8 @@ export interface UpdatePayload {
   steps: number[];
   issueCount: number;
   complete: boolean;
+  /** Files of the log (a per-step folder gains one per logged step); absent from older hosts. */
+  fileCount?: number;
 }
 
 export interface InspectorMethods {

@@ -222,6 +222,7 @@ class Inspector {
     if (!this.init) return;
     const wasEmpty = this.init.groups === 0;
     Object.assign(this.init, { records: u.records, groups: u.groups, steps: u.steps, issueCount: u.issueCount, complete: u.complete });
+    if (typeof u.fileCount === 'number') this.init.fileCount = u.fileCount;
     this.cache.clear();
     if (!u.complete || u.records < this.clip.size) this.clip.clear();
     this.q('#meta').textContent = metaText(this.init);

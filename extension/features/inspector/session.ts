@@ -155,6 +155,7 @@ export class InspectorSession implements vscode.Disposable, JudgeTarget {
       steps: [...log.steps],
       issueCount: log.issues.length,
       complete: log.complete !== false,
+      fileCount: log.files.length,
     };
     this.post({ kind: 'update', params: u });
     this.updated.fire(u);
