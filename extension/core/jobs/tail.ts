@@ -3,6 +3,7 @@
 // for a file that does not exist yet (a queued Slurm job's output), starts over when the file shrinks.
 import * as fs from 'fs';
 import { StringDecoder } from 'string_decoder';
+import { stripAnsi } from './progress';
 
 export interface TailOptions {
   /** Start at the end of what is there (default: from the start). */
@@ -94,9 +95,12 @@ export function tailLines(file: string, lines: number): string[] {
       const len = Math.min(size, 64 * 1024);
       const buf = Buffer.alloc(len);
       fs.readSync(fd, buf, 0, len, size - len);
-      const text = buf.toString('utf8').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-      // a tqdm bar's redraws: keep what a terminal would show of each line
-      const out = text.split('\n').map((l) => l.split('\r').filter((x) => x.trim()).pop() ?? '').filter((l) => l.trim() !== '');
+      // a tqdm bar's redraws: keep what a terminal would show of each line (split first: stripAnsi also drops \r)
+      const out = buf
+        .toString('utf8')
+        .split('\n')
+        .map((l) => l.split('\r').map(stripAnsi).filter((x) => x.trim()).pop() ?? '')
+        .filter((l) => l.trim() !== '');
       return out.slice(-lines);
     } finally {
       fs.closeSync(fd);

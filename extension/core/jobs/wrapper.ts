@@ -13,21 +13,12 @@
 // A `<statusFile>.stop` marker written by Stop makes the end state `cancelled` rather than `failed`.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
-import type { WrapperSpec, WrapperStatus } from './local';
+import { groupAlive, type WrapperSpec, type WrapperStatus } from './local';
 
 function writeStatus(file: string, s: WrapperStatus): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(s));
   fs.renameSync(tmp, file);
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function main(): void {

@@ -13,8 +13,9 @@ import { runGlobs, evalStepPattern } from '../config';
 import type { RunsNode, RunsTreeProvider } from '../runsTree';
 import { openInInspector } from '../runsTree';
 import type { InspectorEditorProvider } from '../inspector/editor';
+import { isUnder } from '../inspector/session';
 import { JobManager, newJobId, type LiveJob } from './manager';
-import { JobTaskProvider, TASK_TYPE, duration, evalTaskName, jobTask, jobsAllowed, type JobTaskDefinition } from './tasks';
+import { JobTaskProvider, TASK_TYPE, attachTask, duration, evalTaskName, jobTask, jobsAllowed, type JobTaskDefinition } from './tasks';
 
 type CkptNode = Extract<RunsNode, { kind: 'checkpoint' }>;
 
@@ -97,9 +98,7 @@ export function registerJobs(
       term.show(false);
       return;
     }
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    const def: JobTaskDefinition = { type: TASK_TYPE, kind: live.rec.kind, command: live.rec.job.command, attach: live.rec.id };
-    await vscode.tasks.executeTask(jobTask(manager, def, folder ?? vscode.TaskScope.Workspace, live.rec.name));
+    await vscode.tasks.executeTask(attachTask(manager, live));
   };
 
   const pickJob = async (filter: (j: LiveJob) => boolean, title: string): Promise<LiveJob | undefined> => {
@@ -214,7 +213,7 @@ export function registerJobs(
         }, 500);
       }
       const dir = c.job.rec.job.outputDir;
-      if (dir) for (const s of inspector.sessions) if (isUnder(s.target, dir)) void s.poll();
+      if (dir) for (const s of inspector.sessions) if (isUnder(s.target, [dir])) void s.poll();
     }),
     { dispose: () => refreshTimer && clearTimeout(refreshTimer) },
     vscode.commands.registerCommand('rolloutLens.launchTraining', async (): Promise<string | undefined> => {
@@ -271,20 +270,11 @@ export function registerJobs(
   ];
   updateStatus();
   // jobs that were running before a reload: their terminals come back (not focused)
-  for (const live of manager.active()) void showOutputQuietly(manager, live);
-  return { api, disposables };
-}
-
-async function showOutputQuietly(manager: JobManager, live: LiveJob): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  const def: JobTaskDefinition = { type: TASK_TYPE, kind: live.rec.kind, command: live.rec.job.command, attach: live.rec.id };
-  const task = jobTask(manager, def, folder ?? vscode.TaskScope.Workspace, live.rec.name);
-  task.presentationOptions = { ...task.presentationOptions, reveal: vscode.TaskRevealKind.Silent };
-  try {
-    await vscode.tasks.executeTask(task);
-  } catch {
-    /* tasks are not available (restricted mode): the status bar still shows the job */
+  for (const live of manager.active()) {
+    // tasks are not available in Restricted Mode: the status bar still shows the job
+    vscode.tasks.executeTask(attachTask(manager, live, vscode.TaskRevealKind.Silent)).then(undefined, () => undefined);
   }
+  return { api, disposables };
 }
 
 /** Quick pick over every checkpoint of the workspace's runs (or a folder chosen in a dialog). */
@@ -356,9 +346,4 @@ function mtime(p: string): number {
   } catch {
     return 0;
   }
-}
-
-function isUnder(p: string, dir: string): boolean {
-  const rel = path.relative(dir, p);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }

@@ -10,7 +10,7 @@ import fg from 'fast-glob';
 import { FINAL_STATES, type JobProgress, type JobRecord, type JobState, type ResolvedJob } from '../../core/jobs/types';
 import { localState, startLocal, stopLocal } from '../../core/jobs/local';
 import { LogTail } from '../../core/jobs/tail';
-import { ProgressParser } from '../../core/jobs/progress';
+import { ProgressParser, stripAnsi } from '../../core/jobs/progress';
 import { redactArgs, redactEnv, redactText } from '../../core/jobs/quote';
 import { SlurmBackend } from '../../core/jobs/slurmBackend';
 import { describeReason, guessOutputDir, type SlurmJobInfo } from '../../core/jobs/slurm';
@@ -30,8 +30,6 @@ export interface LiveJob {
   lastLine: string;
   /** Files seen in the output folder (path → size:mtime). */
   outputs: Map<string, string>;
-  /** Newest rollout log / checkpoint seen in the output folder. */
-  newestCheckpoint?: string;
 }
 
 export interface OutputChange {
@@ -185,7 +183,7 @@ export class JobManager implements vscode.Disposable {
       if (p) live.progress = p;
       pending = (pending + text).slice(-4096);
       const lines = pending.split(/[\r\n]+/).map((l) => l.trim()).filter(Boolean);
-      if (lines.length) live.lastLine = lines[lines.length - 1]!.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').slice(0, 200);
+      if (lines.length) live.lastLine = stripAnsi(lines[lines.length - 1]!).slice(0, 200);
       if (p) this.changedEmitter.fire(live);
     }, { intervalMs: 500 });
     this.tails.set(live.rec.id, tail.start());
@@ -271,11 +269,6 @@ export class JobManager implements vscode.Disposable {
       else if (before !== key) changed.push(e.path);
     }
     live.outputs = now;
-    const ckpts = [...now.keys()].map((p) => /(?:checkpoint-|global_step_)(\d+)/.exec(p)).filter((m): m is RegExpExecArray => m !== null);
-    if (ckpts.length) {
-      const best = ckpts.reduce((a, b) => (Number(b[1]) > Number(a[1]) ? b : a));
-      live.newestCheckpoint = best.input.slice(0, best.index + best[0].length);
-    }
     if (!quiet && (added.length || changed.length)) this.outputEmitter.fire({ job: live, added, changed });
   }
 

@@ -75,6 +75,15 @@ export function jobTask(manager: JobManager, def: JobTaskDefinition, scope: vsco
   return task;
 }
 
+/** The task that shows an existing job's log (Show Job Output, or its terminal coming back after a reload). */
+export function attachTask(manager: JobManager, live: LiveJob, reveal = vscode.TaskRevealKind.Always): vscode.Task {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const def: JobTaskDefinition = { type: TASK_TYPE, kind: live.rec.kind, command: live.rec.job.command, attach: live.rec.id };
+  const task = jobTask(manager, def, folder ?? vscode.TaskScope.Workspace, live.rec.name);
+  task.presentationOptions = { ...task.presentationOptions, reveal };
+  return task;
+}
+
 export class JobTaskProvider implements vscode.TaskProvider {
   constructor(private readonly manager: JobManager) {}
   provideTasks(): vscode.Task[] {
