@@ -250,6 +250,34 @@ describe('inspector webview (Chromium)', function () {
     await h.page.close();
   });
 
+  it('follows the newest step (f): on the toggle, on growth, and after the panel is restored in follow mode', async () => {
+    const h = await open();
+    const pos = h.page.locator('#position');
+    const n = log.steps.length;
+    const newest = log.steps[n - 1]!;
+    await h.page.keyboard.press('f');
+    await h.page.locator('#follow[aria-pressed="true"]').waitFor();
+    await pos.filter({ hasText: `step ${newest} (${n}/${n})` }).waitFor();
+    // the log "grows": an update while following shows the newest step again, wherever the user went
+    await h.page.keyboard.press('Home');
+    await pos.filter({ hasText: '(1/' }).waitFor();
+    await h.push({ kind: 'update', params: { records: log.recordCount, groups: log.groups.length, steps: [...log.steps], issueCount: 0, complete: true } });
+    await pos.filter({ hasText: `step ${newest} (${n}/${n})` }).waitFor();
+    // a panel restored with follow on (a window reload while a job runs) starts at the newest step, not the saved group
+    await h.page.locator('#follow').click();
+    await h.page.locator('#follow[aria-pressed="false"]').waitFor();
+    await h.page.keyboard.press('Home');
+    await pos.filter({ hasText: '(1/' }).waitFor();
+    await h.page.keyboard.press('f');
+    await pos.filter({ hasText: `(${n}/${n})` }).waitFor();
+    await h.page.keyboard.press('Home');
+    await pos.filter({ hasText: '(1/' }).waitFor();
+    await h.push({ kind: 'init', params: { file: '/runs/train.rollouts.jsonl', fileName: 'train.rollouts.jsonl', format: 'rollout-lens-jsonl', records: log.recordCount, groups: log.groups.length, steps: log.steps, issues: [], issueCount: 0, groupIndex: 0, formatLabel: 'Rollout Lens JSONL', fileCount: 1, notes: [], context: [], complete: true } });
+    await h.page.locator('#follow[aria-pressed="true"]').waitFor();
+    await pos.filter({ hasText: `step ${newest} (${n}/${n})` }).waitFor();
+    await h.page.close();
+  });
+
   it('hovering a box on the image lights its mention in the reasoning', async () => {
     const h = await open();
     const r = firstShown(group(0));

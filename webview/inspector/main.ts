@@ -190,7 +190,9 @@ class Inspector {
       this.renderEmpty();
       return;
     }
-    void this.goGroup(Math.min(Math.max(0, gi), init.groups - 1), same ? s.completion : 'first');
+    // a panel restored in follow mode (a reload while a job runs) goes on following: the newest step, not the saved group
+    if (this.follow) void this.followNewest();
+    else void this.goGroup(Math.min(Math.max(0, gi), init.groups - 1), same ? s.completion : 'first');
   }
 
   private summary: SummaryView | undefined;
